@@ -1,0 +1,20 @@
+//! The catalogues bundled with som (`models/catalogues/`), compiled into the engine so that a
+//! scenario anywhere on disk can be run without naming them.
+
+/// (name, text) of each bundled catalogue.
+pub const PRICES: (&str, &str) = (
+    "builtin:models/catalogues/prices-dk.toml",
+    include_str!("../../models/catalogues/prices-dk.toml"),
+);
+pub const PRICE_INDEX: (&str, &str) = (
+    "builtin:models/catalogues/price-index-dk.toml",
+    include_str!("../../models/catalogues/price-index-dk.toml"),
+);
+pub const DISCOUNT: (&str, &str) = (
+    "builtin:models/catalogues/discount-schedules.toml",
+    include_str!("../../models/catalogues/discount-schedules.toml"),
+);
+pub const DEPARTMENTS: (&str, &str) = (
+    "builtin:models/catalogues/departments-dk.toml",
+    include_str!("../../models/catalogues/departments-dk.toml"),
+);

@@ -1,0 +1,907 @@
+//! Resolve a scenario against its catalogues and compile it to a [`Model`].
+//!
+//! This is where every input error of a scenario is found: each check names the field by its
+//! path, and the path is located in the file, so that the user gets file, line and field.
+//! Problems are collected, not only the first.
+
+use crate::catalogue::{Catalogues, PriceItem, list};
+use crate::discount;
+use crate::error::{Diagnostic, Error, Result};
+use crate::model::*;
+use crate::param::Param;
+use crate::scenario::*;
+use crate::source::{FieldPath, Source};
+use std::collections::HashMap;
+
+/// Allowed range of a numeric input.
+#[derive(Clone, Copy)]
+enum Range {
+    Any,
+    NonNegative,
+    Positive,
+    Share,
+    AboveMinusOne,
+}
+
+impl Range {
+    fn check(self, v: f64) -> Option<&'static str> {
+        match self {
+            Range::Any => None,
+            Range::NonNegative if v < 0.0 => Some("must be 0 or more"),
+            Range::Positive if v <= 0.0 => Some("must be above 0"),
+            Range::Share if !(0.0..=1.0).contains(&v) => Some("must be a share between 0 and 1"),
+            Range::AboveMinusOne if v <= -1.0 => Some("must be above −1"),
+            _ => None,
+        }
+    }
+}
+
+/// Largest horizon a scenario may have (years).
+pub const MAX_HORIZON: u32 = 200;
+
+struct Builder<'a> {
+    src: &'a Source,
+    cat: &'a Catalogues,
+    sc: &'a Scenario,
+    diags: Vec<Diagnostic>,
+    params: Vec<ParamSlot>,
+    items: Vec<Item>,
+    cells: Vec<Cell>,
+    cell_index: HashMap<Cell, usize>,
+    shapes: Vec<Shape>,
+    terms: Vec<Term>,
+    actors: Vec<Entity>,
+    departments: Vec<Entity>,
+}
+
+/// Compile a scenario (parsed from `src`) against its catalogues.
+pub fn compile(sc: &Scenario, src: &Source, cat: &Catalogues) -> Result<Model> {
+    let map = &cat.departments.0;
+    let actors: Vec<Entity> = map
+        .actors
+        .iter()
+        .map(|a| Entity {
+            id: a.id.clone(),
+            name: a.name.en_or(&a.id),
+            actor: 0,
+        })
+        .collect();
+    let departments: Vec<Entity> = map
+        .departments
+        .iter()
+        .map(|d| Entity {
+            id: d.id.clone(),
+            name: d.name.en_or(&d.id),
+            actor: map.actors.iter().position(|a| a.id == d.actor).unwrap_or(0),
+        })
+        .collect();
+    let b = Builder {
+        src,
+        cat,
+        sc,
+        diags: Vec::new(),
+        params: Vec::new(),
+        items: Vec::new(),
+        cells: Vec::new(),
+        cell_index: HashMap::new(),
+        shapes: Vec::new(),
+        terms: Vec::new(),
+        actors,
+        departments,
+    };
+    b.build()
+}
+
+impl<'a> Builder<'a> {
+    fn diag(&mut self, path: &FieldPath, msg: impl Into<String>) {
+        self.diags.push(self.src.diag(path, msg));
+    }
+
+    fn param(&mut self, path: &FieldPath, p: &Param, range: Range) -> usize {
+        if let Some(msg) = range.check(p.value) {
+            self.diag(path, format!("{msg}, got {}", p.value));
+        }
+        self.params.push(ParamSlot {
+            name: path.to_string(),
+            value: p.value,
+            source: p.source.clone(),
+        });
+        self.params.len() - 1
+    }
+
+    fn cell(&mut self, cell: Cell) -> usize {
+        if let Some(&i) = self.cell_index.get(&cell) {
+            return i;
+        }
+        self.cells.push(cell);
+        self.cell_index.insert(cell, self.cells.len() - 1);
+        self.cells.len() - 1
+    }
+
+    fn dept_index(&self, id: &str) -> Option<usize> {
+        self.departments.iter().position(|d| d.id == id)
+    }
+
+    fn actor_index(&self, id: &str) -> Option<usize> {
+        self.actors.iter().position(|a| a.id == id)
+    }
+
+    fn default_dept_of_actor(&self, actor: usize) -> usize {
+        let id = &self.cat.departments.0.actors[actor].default_department;
+        self.dept_index(id).unwrap_or(0)
+    }
+
+    fn unknown_department(&mut self, path: &FieldPath, id: &str) {
+        let ids: Vec<&str> = self.departments.iter().map(|d| d.id.as_str()).collect();
+        let msg = format!(
+            "unknown department `{id}`{}; expected one of {} (department map `{}`)",
+            suggest(id, &ids),
+            list(ids.iter().copied()),
+            self.cat.departments.1.name
+        );
+        self.diag(path, msg);
+    }
+
+    fn unknown_actor(&mut self, path: &FieldPath, id: &str) {
+        let ids: Vec<&str> = self.actors.iter().map(|d| d.id.as_str()).collect();
+        let msg = format!(
+            "unknown actor `{id}`{}; expected one of {}",
+            suggest(id, &ids),
+            list(ids.iter().copied())
+        );
+        self.diag(path, msg);
+    }
+
+    /// Where an amount line lands: (actor, department).
+    fn place_amount(
+        &mut self,
+        path: &FieldPath,
+        department: Option<&str>,
+        actor: Option<&str>,
+        fallback: Option<&str>,
+    ) -> Option<(usize, usize)> {
+        let actor_idx = match actor {
+            Some(a) => match self.actor_index(a) {
+                Some(i) => Some(i),
+                None => {
+                    self.unknown_actor(&path.key("actor"), a);
+                    return None;
+                }
+            },
+            None => None,
+        };
+        let (dept, dept_path) = match (department, actor_idx) {
+            (Some(d), _) => (d, path.key("department")),
+            (None, Some(a)) => return Some((a, self.default_dept_of_actor(a))),
+            (None, None) => match fallback {
+                Some(d) => (d, FieldPath::root().key("intervention").key("department")),
+                None => {
+                    self.diag(
+                        path,
+                        "no department: give `department` (or `actor`) on this line, or \
+                         `department` in [intervention]",
+                    );
+                    return None;
+                }
+            },
+        };
+        let Some(d) = self.dept_index(dept) else {
+            self.unknown_department(&dept_path, dept);
+            return None;
+        };
+        let owner = self.departments[d].actor;
+        if let Some(a) = actor_idx
+            && a != owner
+        {
+            let msg = format!(
+                "department `{dept}` belongs to actor `{}`, not `{}`",
+                self.actors[owner].id, self.actors[a].id
+            );
+            self.diag(&path.key("actor"), msg);
+            return None;
+        }
+        Some((owner, d))
+    }
+
+    /// Look up a catalogue item and price it in the scenario's price year, split by actor and
+    /// department. Returns (actor, department, price per unit) triples.
+    fn place_item(
+        &mut self,
+        path: &FieldPath,
+        item_id: &str,
+        department: Option<&str>,
+    ) -> Option<Vec<(usize, usize, f64)>> {
+        let cat = &self.cat.prices.0;
+        let Some(idx) = cat.items.iter().position(|i| i.id == item_id) else {
+            let ids: Vec<&str> = cat.items.iter().map(|i| i.id.as_str()).collect();
+            let msg = format!(
+                "unknown item `{item_id}`{}; the price catalogue `{}` has {}",
+                suggest(item_id, &ids),
+                self.cat.prices.1.name,
+                list(ids.iter().copied())
+            );
+            self.diag(&path.key("item"), msg);
+            return None;
+        };
+        let item: &PriceItem = &cat.items[idx];
+        let cat_path = FieldPath::root().key("item").index(idx);
+        // Price-year factor.
+        let index = self
+            .cat
+            .price_index
+            .0
+            .indices
+            .iter()
+            .find(|i| i.id == item.index);
+        let Some(index) = index else {
+            let d = self.cat.prices.1.diag(
+                &cat_path.key("index"),
+                format!(
+                    "unknown price index `{}`; the index catalogue `{}` has {}",
+                    item.index,
+                    self.cat.price_index.1.name,
+                    list(self.cat.price_index.0.indices.iter().map(|i| i.id.as_str()))
+                ),
+            );
+            self.diags.push(d);
+            return None;
+        };
+        let factor = match index.factor(item.year, self.sc.price_year) {
+            Ok(f) => f,
+            Err(missing) => {
+                let msg = format!(
+                    "missing price for a year: price index `{}` has no rate for {missing}, \
+                     needed to move item `{item_id}` from {} prices to the scenario's price \
+                     year {} (add it to `{}`)",
+                    index.id, item.year, self.sc.price_year, self.cat.price_index.1.name
+                );
+                self.diag(&path.key("item"), msg);
+                return None;
+            }
+        };
+        // The item's own department.
+        let own = item
+            .department
+            .clone()
+            .or_else(|| {
+                item.function.as_deref().and_then(|f| {
+                    self.cat
+                        .departments
+                        .0
+                        .department_of_function(f)
+                        .map(str::to_string)
+                })
+            })
+            .and_then(|d| self.dept_index(&d));
+        let line_dept = match department {
+            Some(d) => match self.dept_index(d) {
+                Some(i) => Some(i),
+                None => {
+                    self.unknown_department(&path.key("department"), d);
+                    return None;
+                }
+            },
+            None => None,
+        };
+        let mut out = Vec::new();
+        for (actor_id, &price) in &item.price {
+            let Some(a) = self.actor_index(actor_id) else {
+                let ids: Vec<&str> = self.actors.iter().map(|d| d.id.as_str()).collect();
+                let d = self.cat.prices.1.diag(
+                    &cat_path.key("price").key(actor_id),
+                    format!(
+                        "unknown actor `{actor_id}`; the department map `{}` has {}",
+                        self.cat.departments.1.name,
+                        list(ids.iter().copied())
+                    ),
+                );
+                self.diags.push(d);
+                return None;
+            };
+            let dept = [line_dept, own]
+                .into_iter()
+                .flatten()
+                .find(|&d| self.departments[d].actor == a)
+                .unwrap_or_else(|| self.default_dept_of_actor(a));
+            out.push((a, dept, price * factor));
+        }
+        if let Some(d) = line_dept
+            && !out.iter().any(|&(_, dd, _)| dd == d)
+        {
+            let msg = format!(
+                "item `{item_id}` has no price for actor `{}`, which department `{}` belongs to",
+                self.actors[self.departments[d].actor].id, self.departments[d].id
+            );
+            self.diag(&path.key("department"), msg);
+            return None;
+        }
+        Some(out)
+    }
+
+    fn add_item(&mut self, name: &str, catalogue_id: Option<&str>, source: Option<&str>) -> usize {
+        self.items.push(Item {
+            name: name.to_string(),
+            catalogue_id: catalogue_id.map(str::to_string),
+            source: source.map(str::to_string),
+        });
+        self.items.len() - 1
+    }
+
+    /// Resolve a cost-like line (cost, replaced service, consequence) into (cell target, price
+    /// constant, quantity param) triples.
+    fn line_targets(
+        &mut self,
+        path: &FieldPath,
+        amount: Option<&Param>,
+        item: Option<&str>,
+        units: Option<&Param>,
+        department: Option<&str>,
+        actor: Option<&str>,
+        fallback_dept: Option<&str>,
+        range: Range,
+    ) -> Option<(Vec<(usize, usize, f64)>, usize)> {
+        match (amount, item, units) {
+            (Some(a), None, None) => {
+                let q = self.param(&path.key("amount"), a, range);
+                let (ac, d) = self.place_amount(path, department, actor, fallback_dept)?;
+                Some((vec![(ac, d, 1.0)], q))
+            }
+            (None, Some(it), Some(u)) => {
+                if actor.is_some() {
+                    self.diag(
+                        &path.key("actor"),
+                        "`actor` goes with `amount`; a catalogue item is split by actor in the \
+                         price catalogue",
+                    );
+                    return None;
+                }
+                let q = self.param(&path.key("units"), u, range);
+                let targets = self.place_item(path, it, department)?;
+                Some((targets, q))
+            }
+            (None, Some(_), None) => {
+                self.diag(path, "`item` needs `units` (units per participant per year)");
+                None
+            }
+            (None, None, Some(_)) => {
+                self.diag(path, "`units` needs `item` (a unit-price catalogue id)");
+                None
+            }
+            _ => {
+                self.diag(
+                    path,
+                    "give either `amount`, or `item` with `units`, and not both",
+                );
+                None
+            }
+        }
+    }
+
+    fn shape_of(&mut self, path: &FieldPath, p: &Persistence) -> usize {
+        let forms = [p.profile.is_some(), p.decay.is_some(), p.half_life.is_some()];
+        if forms.iter().filter(|&&x| x).count() > 1 {
+            self.diag(
+                path,
+                "give at most one of `profile`, `decay` and `half_life`",
+            );
+        }
+        let persistence = if let Some(v) = &p.profile {
+            let mut slots = Vec::new();
+            for (i, x) in v.iter().enumerate() {
+                slots.push(self.param(&path.key("profile").index(i), x, Range::NonNegative));
+            }
+            Persist::Profile(slots)
+        } else if let Some(d) = &p.decay {
+            Persist::Decay(self.param(&path.key("decay"), d, Range::Share))
+        } else if let Some(h) = &p.half_life {
+            Persist::HalfLife(self.param(&path.key("half_life"), h, Range::Positive))
+        } else {
+            Persist::Full
+        };
+        let mut phase_in = Vec::new();
+        for (i, x) in p.phase_in.iter().flatten().enumerate() {
+            phase_in.push(self.param(&path.key("phase_in").index(i), x, Range::NonNegative));
+        }
+        if p.years == Some(0) {
+            self.diag(&path.key("years"), "must be at least 1 (or leave it out)");
+        }
+        self.shapes.push(Shape::Effect {
+            persistence,
+            years: p.years,
+            phase_in,
+        });
+        self.shapes.len() - 1
+    }
+
+    fn build(mut self) -> Result<Model> {
+        let sc = self.sc;
+        let root = FieldPath::root();
+        if let Some(f) = &sc.format
+            && f != FORMAT_V1
+        {
+            self.diag(
+                &root.key("format"),
+                format!("unknown format `{f}`; this som reads `{FORMAT_V1}`"),
+            );
+        }
+        if sc.horizon == 0 || sc.horizon > MAX_HORIZON {
+            self.diag(
+                &root.key("horizon"),
+                format!(
+                    "must be between 1 and {MAX_HORIZON} years, got {}",
+                    sc.horizon
+                ),
+            );
+        }
+        for (field, y) in [("price_year", sc.price_year), ("first_year", sc.first_year)] {
+            if !(1900..=2200).contains(&y) {
+                self.diag(&root.key(field), format!("must be a year, got {y}"));
+            }
+        }
+        let h = sc.horizon.clamp(1, MAX_HORIZON) as i64;
+        let in_horizon = |y: i32| {
+            let t = (y - sc.first_year) as i64;
+            (0..h).contains(&t)
+        };
+        let last_year = sc.first_year as i64 + h - 1;
+
+        // Discounting.
+        let (rate_fn, schedule_label, schedule_source): (Box<dyn Fn(u32) -> f64>, String, String) =
+            match (&sc.discounting.schedule, &sc.discounting.rate) {
+                (Some(_), Some(_)) => {
+                    self.diag(
+                        &root.key("discounting"),
+                        "give either `schedule` or `rate`, not both",
+                    );
+                    (Box::new(|_| 0.0), String::new(), String::new())
+                }
+                (None, Some(r)) => {
+                    let p = root.key("discounting").key("rate");
+                    if let Some(msg) = Range::AboveMinusOne.check(r.value) {
+                        self.diag(&p, format!("{msg}, got {}", r.value));
+                    }
+                    let v = r.value;
+                    (
+                        Box::new(move |_| v),
+                        format!("constant {:.4}", v),
+                        r.source
+                            .clone()
+                            .unwrap_or_else(|| "given in the scenario".into()),
+                    )
+                }
+                (s, None) => {
+                    let id = s.as_deref().unwrap_or("dk-fm-2021");
+                    match self.cat.discount.0.schedules.iter().find(|x| x.id == id) {
+                        Some(sch) => {
+                            let sch = sch.clone();
+                            let label = sch.id.clone();
+                            let source = sch.source.clone();
+                            (Box::new(move |u| sch.rate(u)), label, source)
+                        }
+                        None => {
+                            let ids: Vec<&str> = self
+                                .cat
+                                .discount
+                                .0
+                                .schedules
+                                .iter()
+                                .map(|s| s.id.as_str())
+                                .collect();
+                            let msg = format!(
+                                "unknown discount schedule `{id}`{}; `{}` has {}",
+                                suggest(id, &ids),
+                                self.cat.discount.1.name,
+                                list(ids.iter().copied())
+                            );
+                            self.diag(&root.key("discounting").key("schedule"), msg);
+                            (Box::new(|_| 0.0), String::new(), String::new())
+                        }
+                    }
+                }
+            };
+        let timing = sc.discounting.timing;
+        let discount = discount::factors(&*rate_fn, h as u32, timing);
+
+        // Adjustments.
+        let adj = root.key("adjustments");
+        let uplift = sc
+            .adjustments
+            .cost_uplift
+            .as_ref()
+            .map(|p| self.param(&adj.key("cost_uplift"), p, Range::AboveMinusOne));
+        let reduction = sc
+            .adjustments
+            .benefit_reduction
+            .as_ref()
+            .map(|p| self.param(&adj.key("benefit_reduction"), p, Range::Share));
+
+        // Cohorts.
+        if sc.cohorts.is_empty() {
+            self.diag(&root, "at least one [[cohort]] is needed");
+        }
+        let mut cohorts = Vec::new();
+        for (i, c) in sc.cohorts.iter().enumerate() {
+            let p = root.key("cohort").index(i);
+            if !in_horizon(c.start) {
+                self.diag(
+                    &p.key("start"),
+                    format!(
+                        "start year {} is outside the projection {}–{last_year}",
+                        c.start, sc.first_year
+                    ),
+                );
+            }
+            let n = self.param(&p.key("participants"), &c.participants, Range::NonNegative);
+            cohorts.push(((c.start - sc.first_year) as i64, n));
+        }
+
+        // Success.
+        let sp = root.key("success");
+        let s = &sc.success;
+        let forms = [
+            s.net.is_some(),
+            s.with.is_some() || s.without.is_some(),
+            s.rate.is_some() || s.deadweight.is_some(),
+        ];
+        let (with_f, without_f): (Vec<Factor>, Vec<Factor>) = if forms
+            .iter()
+            .filter(|&&x| x)
+            .count()
+            != 1
+        {
+            self.diag(
+                &sp,
+                "give exactly one of: `net`; `with` and `without`; `rate` (with `deadweight`)",
+            );
+            (vec![], vec![])
+        } else if let Some(n) = &s.net {
+            (
+                vec![Factor::id(self.param(&sp.key("net"), n, Range::Share))],
+                vec![],
+            )
+        } else if forms[1] {
+            match (&s.with, &s.without) {
+                (Some(w), Some(wo)) => {
+                    let w = self.param(&sp.key("with"), w, Range::Share);
+                    let wo = self.param(&sp.key("without"), wo, Range::Share);
+                    (vec![Factor::id(w)], vec![Factor::id(wo)])
+                }
+                _ => {
+                    self.diag(&sp, "`with` and `without` go together");
+                    (vec![], vec![])
+                }
+            }
+        } else {
+            match &s.rate {
+                Some(r) => {
+                    let r = self.param(&sp.key("rate"), r, Range::Share);
+                    match &s.deadweight {
+                        Some(d) => {
+                            let d = self.param(&sp.key("deadweight"), d, Range::Share);
+                            (vec![Factor::id(r)], vec![Factor::id(r), Factor::id(d)])
+                        }
+                        None => (vec![Factor::id(r)], vec![]),
+                    }
+                }
+                None => {
+                    self.diag(&sp, "`deadweight` needs `rate`");
+                    (vec![], vec![])
+                }
+            }
+        };
+
+        // Intervention.
+        let ip = root.key("intervention");
+        let iv = &sc.intervention;
+        if iv.duration == 0 {
+            self.diag(&ip.key("duration"), "must be at least 1 year");
+        }
+        if let Some(d) = &iv.department
+            && self.dept_index(d).is_none()
+        {
+            self.unknown_department(&ip.key("department"), d);
+        }
+        let duration = iv.duration.max(1);
+        let window_years = self.push_shape(Shape::Window(duration));
+        let window_once = self.push_shape(Shape::Window(1));
+        let fallback = iv.department.as_deref();
+        check_names(&mut self, &ip.key("cost"), iv.costs.iter().map(|c| &c.name));
+        check_names(
+            &mut self,
+            &ip.key("replaces"),
+            iv.replaces.iter().map(|c| &c.name),
+        );
+        check_names(&mut self, &ip.key("startup"), iv.startup.iter().map(|c| &c.name));
+        check_names(&mut self, &root.key("consequence"), sc.consequences.iter().map(|c| &c.name));
+        for (list_name, lines, arm, component) in [
+            ("cost", &iv.costs, Arm::Intervention, Component::InterventionCost),
+            ("replaces", &iv.replaces, Arm::Baseline, Component::ReplacedService),
+        ] {
+            for (i, c) in lines.iter().enumerate() {
+                let p = ip.key(list_name).index(i);
+                let Some((targets, q)) = self.line_targets(
+                    &p,
+                    c.amount.as_ref(),
+                    c.item.as_deref(),
+                    c.units.as_ref(),
+                    c.department.as_deref(),
+                    c.actor.as_deref(),
+                    fallback,
+                    Range::NonNegative,
+                ) else {
+                    continue;
+                };
+                let item = self.add_item(&c.name, c.item.as_deref(), c.source.as_deref());
+                let shape = match c.per {
+                    Per::Year => window_years,
+                    Per::Participant => window_once,
+                };
+                for &(actor, department, price) in &targets {
+                    let cell = self.cell(Cell {
+                        arm,
+                        component,
+                        actor,
+                        department,
+                        item,
+                    });
+                    for &(first, n) in &cohorts {
+                        let mut factors = vec![Factor::id(n), Factor::id(q)];
+                        if component == Component::InterventionCost
+                            && let Some(u) = uplift
+                        {
+                            factors.push(Factor {
+                                param: u,
+                                op: Op::OnePlus,
+                            });
+                        }
+                        self.terms.push(Term {
+                            cell,
+                            product: Product {
+                                constant: price,
+                                factors,
+                            },
+                            shape,
+                            first,
+                        });
+                    }
+                }
+            }
+        }
+        for (i, st) in iv.startup.iter().enumerate() {
+            let p = ip.key("startup").index(i);
+            if !in_horizon(st.year) {
+                self.diag(
+                    &p.key("year"),
+                    format!(
+                        "year {} is outside the projection {}–{last_year}",
+                        st.year, sc.first_year
+                    ),
+                );
+            }
+            let q = self.param(&p.key("amount"), &st.amount, Range::NonNegative);
+            let Some((actor, department)) =
+                self.place_amount(&p, st.department.as_deref(), st.actor.as_deref(), fallback)
+            else {
+                continue;
+            };
+            let item = self.add_item(&st.name, None, st.source.as_deref());
+            let cell = self.cell(Cell {
+                arm: Arm::Intervention,
+                component: Component::Startup,
+                actor,
+                department,
+                item,
+            });
+            let mut factors = vec![Factor::id(q)];
+            if let Some(u) = uplift {
+                factors.push(Factor {
+                    param: u,
+                    op: Op::OnePlus,
+                });
+            }
+            self.terms.push(Term {
+                cell,
+                product: Product {
+                    constant: 1.0,
+                    factors,
+                },
+                shape: window_once,
+                first: (st.year - sc.first_year) as i64,
+            });
+        }
+
+        // Consequences.
+        let default_shape = self.shape_of(&root.key("persistence"), &sc.persistence);
+        let default_onset = sc.persistence.onset.unwrap_or_default();
+        if sc.consequences.is_empty() {
+            self.diag(&root, "at least one [[consequence]] is needed");
+        }
+        for (i, c) in sc.consequences.iter().enumerate() {
+            let p = root.key("consequence").index(i);
+            let Some((targets, q)) = self.line_targets(
+                &p,
+                c.amount.as_ref(),
+                c.item.as_deref(),
+                c.units.as_ref(),
+                c.department.as_deref(),
+                c.actor.as_deref(),
+                None,
+                Range::Any,
+            ) else {
+                continue;
+            };
+            let (shape, onset) = match &c.persistence {
+                Some(ps) => (
+                    self.shape_of(&p.key("persistence"), ps),
+                    ps.onset.unwrap_or(default_onset),
+                ),
+                None => (default_shape, default_onset),
+            };
+            let item = self.add_item(&c.name, c.item.as_deref(), c.source.as_deref());
+            for &(actor, department, price) in &targets {
+                for (arm, success) in [(Arm::Intervention, &with_f), (Arm::Baseline, &without_f)]
+                {
+                    if success.is_empty() {
+                        continue;
+                    }
+                    let cell = self.cell(Cell {
+                        arm,
+                        component: Component::Consequence,
+                        actor,
+                        department,
+                        item,
+                    });
+                    for &(start, n) in &cohorts {
+                        let mut factors = vec![Factor::id(n)];
+                        factors.extend(success.iter().copied());
+                        factors.push(Factor::id(q));
+                        if let Some(r) = reduction {
+                            factors.push(Factor {
+                                param: r,
+                                op: Op::OneMinus,
+                            });
+                        }
+                        let first = match onset {
+                            Onset::AfterExit => start + duration as i64,
+                            Onset::AtStart => start,
+                        };
+                        self.terms.push(Term {
+                            cell,
+                            product: Product {
+                                constant: price,
+                                factors,
+                            },
+                            shape,
+                            first,
+                        });
+                    }
+                }
+            }
+        }
+
+        // Participants and outcomes.
+        let participants: Vec<Product> = cohorts
+            .iter()
+            .map(|&(_, n)| Product {
+                constant: 1.0,
+                factors: vec![Factor::id(n)],
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for (arm, success) in [(Arm::Intervention, &with_f), (Arm::Baseline, &without_f)] {
+            if success.is_empty() {
+                continue;
+            }
+            for &(_, n) in &cohorts {
+                let mut factors = vec![Factor::id(n)];
+                factors.extend(success.iter().copied());
+                outcomes.push((
+                    arm,
+                    Product {
+                        constant: 1.0,
+                        factors,
+                    },
+                ));
+            }
+        }
+        if !self.diags.is_empty() {
+            return Err(Error::Invalid(self.diags));
+        }
+        let years = (0..h).map(|t| sc.first_year + t as i32).collect();
+        Ok(Model {
+            name: sc.name.clone(),
+            municipality: sc.municipality.clone(),
+            currency: sc.currency.clone().unwrap_or_else(|| "kr.".into()),
+            first_year: sc.first_year,
+            years,
+            discount,
+            conventions: Conventions {
+                price_year: sc.price_year,
+                discount_schedule: schedule_label,
+                discount_source: schedule_source,
+                timing,
+                year0_discounted: timing != Timing::Start,
+                payback_rule: PAYBACK_RULE,
+                sign_rule: SIGN_RULE,
+            },
+            actors: self.actors,
+            departments: self.departments,
+            items: self.items,
+            cells: self.cells,
+            params: self.params,
+            shapes: self.shapes,
+            terms: self.terms,
+            participants,
+            outcomes,
+        })
+    }
+
+    fn push_shape(&mut self, s: Shape) -> usize {
+        self.shapes.push(s);
+        self.shapes.len() - 1
+    }
+}
+
+/// The payback rule, stated in every summary.
+pub const PAYBACK_RULE: &str = "payback year = the first projection year at the end of which the \
+cumulative discounted net benefit (benefits − costs) is ≥ 0 and stays ≥ 0 to the horizon; \
+fractional payback interpolates linearly within that year between the cumulative values at the \
+end of the year before and of that year; none if the cumulative net is negative at the horizon";
+
+/// The sign rule, stated in every summary.
+pub const SIGN_RULE: &str = "ledger values are changes in public expenditure in the scenario's \
+price year: expenditure +, saving −; incremental = intervention arm − baseline arm; costs = \
+incremental investment; benefits = − incremental consequences";
+
+fn check_names<'s>(b: &mut Builder, path: &FieldPath, names: impl Iterator<Item = &'s String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, n) in names.enumerate() {
+        if !seen.insert(n.clone()) {
+            b.diag(
+                &path.index(i).key("name"),
+                format!("duplicate name `{n}`; names label ledger lines and must be unique"),
+            );
+        }
+    }
+}
+
+/// " (did you mean `x`?)" when a close id exists.
+pub fn suggest(id: &str, ids: &[&str]) -> String {
+    let best = ids
+        .iter()
+        .map(|c| (levenshtein(id, c), *c))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, c)) if d <= 2.max(id.chars().count() / 3) => format!(" (did you mean `{c}`?)"),
+        _ => String::new(),
+    }
+}
+
+/// Edit distance between two strings (characters).
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_and_suggestions() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(suggest("plejefamilei", &["plejefamilie", "opholdssted"]), " (did you mean `plejefamilie`?)");
+        assert_eq!(suggest("xyz", &["plejefamilie"]), "");
+    }
+}

@@ -1,0 +1,83 @@
+//! Typed errors of the engine.
+//!
+//! Every problem with user input becomes a [`Diagnostic`] that names the file, the line and
+//! column where it can be found, the field (as a dotted path such as `cohort[1].participants`)
+//! and what was expected. The engine collects as many diagnostics as it can before it gives up,
+//! so that a user fixes a file in one pass rather than one error at a time.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in an input file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// The file as the user named it (or `builtin:…` for a catalogue compiled into som).
+    pub file: String,
+    /// 1-based line, where the problem can be located in the file.
+    pub line: Option<usize>,
+    /// 1-based column (in characters), where known.
+    pub column: Option<usize>,
+    /// Dotted path of the field, e.g. `cohort[1].participants`; empty for the whole file.
+    pub field: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": field `{}`: {}", self.field, self.message)
+        }
+    }
+}
+
+/// Everything that can go wrong in the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is invalid; every problem found is listed.
+    #[error("{}", render_diagnostics(.0))]
+    Invalid(Vec<Diagnostic>),
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output could not be written; nothing of the run was left behind.
+    #[error("cannot write {}: {message}", .path.display())]
+    Write { path: PathBuf, message: String },
+}
+
+impl Error {
+    /// The diagnostics, when the error is about invalid input.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            Error::Invalid(d) => d,
+            _ => &[],
+        }
+    }
+}
+
+fn render_diagnostics(diags: &[Diagnostic]) -> String {
+    let mut s = String::new();
+    for (i, d) in diags.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        s.push_str(&d.to_string());
+    }
+    s
+}
+
+/// Result type of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,184 @@
+//! The edge of the engine: the only module that touches the file system.
+//!
+//! Reading: a scenario file and the catalogues it names (paths relative to the scenario; omitted
+//! ones are the bundled catalogues). Inputs are only ever read. Writing: a set of output files
+//! is staged in a sibling directory and moved into place in one rename, so that a run leaves
+//! either all of its outputs or none.
+
+use crate::builtin;
+use crate::catalogue::Catalogues;
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+use crate::source::Source;
+use std::path::{Path, PathBuf};
+
+/// A scenario read from disk with the catalogues it is resolved against.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub source: Source,
+    pub catalogues: Catalogues,
+}
+
+impl Loaded {
+    /// Every input with its role, name and SHA-256, for the manifest.
+    pub fn inputs(&self) -> Vec<crate::summary::InputHash> {
+        let c = &self.catalogues;
+        [
+            ("scenario", &self.source),
+            ("prices", &c.prices.1),
+            ("price_index", &c.price_index.1),
+            ("discount", &c.discount.1),
+            ("departments", &c.departments.1),
+        ]
+        .into_iter()
+        .map(|(role, s)| crate::summary::InputHash {
+            role: role.to_string(),
+            path: s.name.clone(),
+            sha256: s.sha256(),
+        })
+        .collect()
+    }
+}
+
+/// Read a text file, naming it in the error.
+pub fn read_source(path: &Path) -> Result<Source> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| Error::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not valid UTF-8 (byte {}); save the file as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        ),
+    })?;
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    Ok(Source::new(path.display().to_string(), text))
+}
+
+/// Load a scenario and its catalogues; parse errors of the scenario are reported before the
+/// catalogues are read.
+pub fn load_scenario(path: &Path) -> Result<Loaded> {
+    let source = read_source(path)?;
+    let scenario: Scenario = source.parse().map_err(|d| Error::Invalid(vec![d]))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let refs = &scenario.catalogues;
+    let pick = |given: &Option<String>, builtin: (&str, &str)| -> Result<Source> {
+        match given {
+            Some(rel) => read_source(&base.join(rel)),
+            None => Ok(Source::new(builtin.0, builtin.1)),
+        }
+    };
+    let catalogues = Catalogues::parse(
+        pick(&refs.prices, builtin::PRICES)?,
+        pick(&refs.price_index, builtin::PRICE_INDEX)?,
+        pick(&refs.discount, builtin::DISCOUNT)?,
+        pick(&refs.departments, builtin::DEPARTMENTS)?,
+    )?;
+    Ok(Loaded {
+        scenario,
+        source,
+        catalogues,
+    })
+}
+
+/// Name of the file that marks a directory as som's output.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Write `files` (name, bytes) into `dir` whole or not at all.
+///
+/// The files are written into a staging directory beside `dir` and renamed into place. An
+/// existing `dir` is replaced only if it is empty or holds an earlier som output (a
+/// `manifest.json`); anything else is refused, so a wrong `--out` never deletes a user's files.
+pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    let werr = |path: &Path, e: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::Write {
+                path: dir.to_path_buf(),
+                message: "exists and is not a directory; choose another --out".into(),
+            });
+        }
+        let empty = std::fs::read_dir(dir)
+            .map_err(|e| werr(dir, e))?
+            .next()
+            .is_none();
+        if !empty && !dir.join(MANIFEST).exists() {
+            return Err(Error::Write {
+                path: dir.to_path_buf(),
+                message: "exists, is not empty and is not a som output directory (no \
+                          manifest.json); choose another --out"
+                    .into(),
+            });
+        }
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| werr(&parent, e))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let result = (|| {
+        std::fs::create_dir(&staging).map_err(|e| werr(&staging, e))?;
+        for (file, bytes) in files {
+            let p = staging.join(file);
+            std::fs::write(&p, bytes).map_err(|e| werr(&p, e))?;
+        }
+        if dir.exists() {
+            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            std::fs::rename(dir, &old).map_err(|e| werr(dir, e))?;
+            if let Err(e) = std::fs::rename(&staging, dir) {
+                let _ = std::fs::rename(&old, dir);
+                return Err(werr(dir, e));
+            }
+            let _ = std::fs::remove_dir_all(&old);
+        } else {
+            std::fs::rename(&staging, dir).map_err(|e| werr(dir, e))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_to_replace_a_foreign_directory() {
+        let base = std::env::temp_dir().join(format!("som-io-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let out = base.join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("precious.txt"), "keep").unwrap();
+        let files = vec![("a.txt".to_string(), b"x".to_vec())];
+        assert!(write_outputs(&out, &files).is_err());
+        assert_eq!(std::fs::read_to_string(out.join("precious.txt")).unwrap(), "keep");
+        // A som output directory is replaced whole.
+        let out2 = base.join("out2");
+        let files2 = vec![
+            (MANIFEST.to_string(), b"{}".to_vec()),
+            ("b.txt".to_string(), b"y".to_vec()),
+        ];
+        write_outputs(&out2, &files2).unwrap();
+        write_outputs(&out2, &[(MANIFEST.to_string(), b"{}".to_vec())]).unwrap();
+        assert!(!out2.join("b.txt").exists());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

@@ -1,0 +1,29 @@
+//! som's engine: scenario files in, ledger and decision metrics out.
+//!
+//! The data flow is one way: **read** ([`io`]) → **validate and compile** ([`compile`], against
+//! [`catalogue`]s) → **evaluate** ([`model`], over a chunk of draws as arrays) → **summarise**
+//! ([`metrics`], [`ledger`], [`summary`]). Only [`io`] touches files; nothing here prints or
+//! exits the process.
+
+pub mod builtin;
+pub mod catalogue;
+pub mod compile;
+pub mod discount;
+pub mod error;
+pub mod io;
+pub mod ledger;
+pub mod metrics;
+pub mod model;
+pub mod param;
+pub mod scenario;
+pub mod source;
+pub mod summary;
+
+pub use error::{Diagnostic, Error, Result};
+pub use io::{Loaded, load_scenario, write_outputs};
+pub use summary::{Run, Summary, run};
+
+/// The JSON Schema of scenario format v1, for editors.
+pub fn scenario_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(scenario::Scenario)).unwrap_or_default()
+}

@@ -1,0 +1,282 @@
+//! Decision metrics from the flows of one draw: present values, NPV, benefit-cost ratio, ROI,
+//! payback, per total, per actor and per department; the who-pays-who-gains matrix.
+
+use crate::model::{Kind, Model};
+use ndarray::ArrayView2;
+use serde::Serialize;
+
+/// Metrics of one group (the total, an actor or a department).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Metrics {
+    /// Present value of the investment (intervention costs + start-up − replaced services).
+    pub cost_pv: f64,
+    /// Present value of the consequences as gains (savings +).
+    pub benefit_pv: f64,
+    /// `benefit_pv − cost_pv`.
+    pub npv: f64,
+    /// `benefit_pv / cost_pv`; null where `cost_pv ≤ 0`.
+    pub bcr: Option<f64>,
+    /// `npv / cost_pv`; null where `cost_pv ≤ 0`.
+    pub roi: Option<f64>,
+    /// Projection year of payback (see the payback rule); null if it does not pay back.
+    pub payback_year: Option<u32>,
+    /// Calendar year of payback.
+    pub payback_calendar_year: Option<i32>,
+    /// Payback in years with linear interpolation within the payback year.
+    pub payback_fractional: Option<f64>,
+    /// Payback year on undiscounted flows.
+    pub payback_year_undiscounted: Option<u32>,
+    /// Undiscounted sums over the horizon.
+    pub cost_nominal: f64,
+    pub benefit_nominal: f64,
+    pub net_nominal: f64,
+}
+
+/// One year of a group's flows.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct YearRow {
+    pub year: u32,
+    pub calendar_year: i32,
+    pub discount_factor: f64,
+    pub cost: f64,
+    pub benefit: f64,
+    pub net: f64,
+    pub net_pv: f64,
+    pub cumulative_net_pv: f64,
+}
+
+/// Metrics and yearly flows of one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupResult {
+    pub id: String,
+    pub name: String,
+    /// For a department, the actor it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    pub years: Vec<YearRow>,
+}
+
+/// Who pays and who gains: each investing department's share of the investment times each
+/// gaining department's present-value gain.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WhoPaysWhoGains {
+    pub rule: &'static str,
+    /// Departments with a positive present-value investment (rows).
+    pub investing: Vec<String>,
+    /// Their shares of the total investment.
+    pub investing_share: Vec<f64>,
+    /// Departments with a non-zero present-value gain (columns), and their actors.
+    pub gaining: Vec<String>,
+    pub gaining_actor: Vec<String>,
+    /// `matrix[i][j]`: gain of department j attributed to investing department i (PV).
+    pub matrix: Vec<Vec<f64>>,
+}
+
+/// All metrics of one draw.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Results {
+    pub participants: f64,
+    /// Net additional successful outcomes (with − without).
+    pub net_outcomes: f64,
+    /// NPV ÷ all participants (as SØM publishes per-participant results).
+    pub net_per_participant: Option<f64>,
+    /// PV cost ÷ net additional outcomes.
+    pub cost_per_outcome: Option<f64>,
+    pub total: GroupResult,
+    pub by_actor: Vec<GroupResult>,
+    pub by_department: Vec<GroupResult>,
+    pub who_pays_who_gains: WhoPaysWhoGains,
+}
+
+const MATRIX_RULE: &str = "matrix[i][j] = (PV investment of department i ÷ PV investment of all \
+investing departments) × PV gain of department j";
+
+/// Metrics of one draw: `flows` is `[cell, year]`.
+pub fn compute(
+    model: &Model,
+    flows: ArrayView2<f64>,
+    participants: f64,
+    outcomes: f64,
+) -> Results {
+    let h = model.horizon();
+    let na = model.actors.len();
+    let nd = model.departments.len();
+    // Group g: 0 = total, 1..=na actors, na+1.. departments.
+    let ng = 1 + na + nd;
+    let mut cost = vec![0.0; ng * h];
+    let mut benefit = vec![0.0; ng * h];
+    let mut present = vec![false; ng];
+    present[0] = true;
+    for (c, cell) in model.cells.iter().enumerate() {
+        let s = cell.arm.sign();
+        let groups = [0, 1 + cell.actor, 1 + na + cell.department];
+        for &g in &groups {
+            present[g] = true;
+        }
+        for t in 0..h {
+            let v = s * flows[[c, t]];
+            let target = match cell.component.kind() {
+                Kind::Investment => &mut cost,
+                Kind::Consequence => &mut benefit,
+            };
+            let delta = match cell.component.kind() {
+                Kind::Investment => v,
+                Kind::Consequence => -v,
+            };
+            for &g in &groups {
+                target[g * h + t] += delta;
+            }
+        }
+    }
+    let group = |g: usize, id: &str, name: &str, actor: Option<String>| GroupResult {
+        id: id.to_string(),
+        name: name.to_string(),
+        actor,
+        metrics: group_metrics(model, &cost[g * h..(g + 1) * h], &benefit[g * h..(g + 1) * h]),
+        years: year_rows(model, &cost[g * h..(g + 1) * h], &benefit[g * h..(g + 1) * h]),
+    };
+    let total = group(0, "total", "Total", None);
+    let by_actor: Vec<GroupResult> = (0..na)
+        .filter(|a| present[1 + a])
+        .map(|a| group(1 + a, &model.actors[a].id, &model.actors[a].name, None))
+        .collect();
+    let by_department: Vec<GroupResult> = (0..nd)
+        .filter(|d| present[1 + na + d])
+        .map(|d| {
+            let dep = &model.departments[d];
+            group(
+                1 + na + d,
+                &dep.id,
+                &dep.name,
+                Some(model.actors[dep.actor].id.clone()),
+            )
+        })
+        .collect();
+    let who_pays_who_gains = who_pays_who_gains(&by_department);
+    Results {
+        participants,
+        net_outcomes: outcomes,
+        net_per_participant: (participants > 0.0).then(|| total.metrics.npv / participants),
+        cost_per_outcome: (outcomes > 0.0).then(|| total.metrics.cost_pv / outcomes),
+        total,
+        by_actor,
+        by_department,
+        who_pays_who_gains,
+    }
+}
+
+fn who_pays_who_gains(depts: &[GroupResult]) -> WhoPaysWhoGains {
+    let investing: Vec<&GroupResult> = depts.iter().filter(|d| d.metrics.cost_pv > 0.0).collect();
+    let gaining: Vec<&GroupResult> = depts.iter().filter(|d| d.metrics.benefit_pv != 0.0).collect();
+    let total_cost: f64 = investing.iter().map(|d| d.metrics.cost_pv).sum();
+    let shares: Vec<f64> = investing
+        .iter()
+        .map(|d| d.metrics.cost_pv / total_cost)
+        .collect();
+    let matrix = shares
+        .iter()
+        .map(|s| gaining.iter().map(|g| s * g.metrics.benefit_pv).collect())
+        .collect();
+    WhoPaysWhoGains {
+        rule: MATRIX_RULE,
+        investing: investing.iter().map(|d| d.id.clone()).collect(),
+        investing_share: shares,
+        gaining: gaining.iter().map(|d| d.id.clone()).collect(),
+        gaining_actor: gaining
+            .iter()
+            .map(|d| d.actor.clone().unwrap_or_default())
+            .collect(),
+        matrix,
+    }
+}
+
+fn year_rows(model: &Model, cost: &[f64], benefit: &[f64]) -> Vec<YearRow> {
+    let mut cum = 0.0;
+    (0..model.horizon())
+        .map(|t| {
+            let df = model.discount[t];
+            let net = benefit[t] - cost[t];
+            cum += net * df;
+            YearRow {
+                year: t as u32,
+                calendar_year: model.years[t],
+                discount_factor: df,
+                cost: cost[t],
+                benefit: benefit[t],
+                net,
+                net_pv: net * df,
+                cumulative_net_pv: cum,
+            }
+        })
+        .collect()
+}
+
+fn group_metrics(model: &Model, cost: &[f64], benefit: &[f64]) -> Metrics {
+    let df = &model.discount;
+    let cost_pv: f64 = cost.iter().zip(df).map(|(c, d)| c * d).sum();
+    let benefit_pv: f64 = benefit.iter().zip(df).map(|(b, d)| b * d).sum();
+    let npv = benefit_pv - cost_pv;
+    let net_pv: Vec<f64> = (0..cost.len())
+        .map(|t| (benefit[t] - cost[t]) * df[t])
+        .collect();
+    let net: Vec<f64> = (0..cost.len()).map(|t| benefit[t] - cost[t]).collect();
+    let (payback_year, payback_fractional) = payback(&net_pv);
+    let (payback_year_undiscounted, _) = payback(&net);
+    let cost_nominal: f64 = cost.iter().sum();
+    let benefit_nominal: f64 = benefit.iter().sum();
+    Metrics {
+        cost_pv,
+        benefit_pv,
+        npv,
+        bcr: (cost_pv > 0.0).then(|| benefit_pv / cost_pv),
+        roi: (cost_pv > 0.0).then(|| npv / cost_pv),
+        payback_year,
+        payback_calendar_year: payback_year.map(|t| model.first_year + t as i32),
+        payback_fractional,
+        payback_year_undiscounted,
+        cost_nominal,
+        benefit_nominal,
+        net_nominal: benefit_nominal - cost_nominal,
+    }
+}
+
+/// Payback under [`crate::compile::PAYBACK_RULE`] from yearly net flows.
+pub fn payback(net: &[f64]) -> (Option<u32>, Option<f64>) {
+    let scale: f64 = net.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
+    let tol = 1e-9 * scale;
+    let mut cum = Vec::with_capacity(net.len());
+    let mut c = 0.0;
+    for x in net {
+        c += x;
+        cum.push(c);
+    }
+    // Last year with a negative cumulative value.
+    match cum.iter().rposition(|&c| c < -tol) {
+        None => (Some(0), Some(0.0)),
+        Some(t) if t + 1 == cum.len() => (None, None),
+        Some(t) => {
+            let y = t + 1;
+            let frac = t as f64 + (-cum[t]) / (cum[y] - cum[t]);
+            (Some(y as u32), Some(frac))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payback_is_first_year_cumulative_stays_nonnegative() {
+        // Reference worked example: −165,000; +136,347.8; +92,215.5 (PV) → year 2.
+        let (y, f) = payback(&[-165_000.0, 136_347.83, 92_215.5]);
+        assert_eq!(y, Some(2));
+        assert!((f.unwrap() - (1.0 + 28_652.17 / 92_215.5)).abs() < 1e-9);
+        assert_eq!(payback(&[-1.0, -1.0]), (None, None));
+        assert_eq!(payback(&[0.0, 1.0]), (Some(0), Some(0.0)));
+        // Dips below zero again: payback is after the last dip.
+        assert_eq!(payback(&[-10.0, 20.0, -15.0, 10.0]).0, Some(3));
+    }
+}

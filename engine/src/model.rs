@@ -1,0 +1,347 @@
+//! The compiled model: a parameter vector θ and dense terms such that the flows of one draw are
+//! a cheap function of θ, evaluated for a whole chunk of draws at once.
+//!
+//! A *cell* is one ledger line: arm × component × actor × department × item. A *term* adds
+//! `constant · Π op(θ[f])` times a time *shape* (a window of intervention years, or an effect
+//! profile by year since onset) into one cell from a given projection year on. Evaluation loops
+//! over terms on the outside and draws on the inside, with no allocation per draw.
+
+use ndarray::{Array1, Array2, Array3, ArrayView2, Axis};
+use serde::Serialize;
+
+/// Arm of the comparison. Incremental flows are `Intervention − Baseline`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    /// With the intervention.
+    Intervention,
+    /// Without it: the services it replaces and the successes that happen anyway.
+    Baseline,
+}
+
+impl Arm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arm::Intervention => "intervention",
+            Arm::Baseline => "baseline",
+        }
+    }
+    /// Sign of this arm in the incremental (intervention − baseline) flow.
+    pub fn sign(self) -> f64 {
+        match self {
+            Arm::Intervention => 1.0,
+            Arm::Baseline => -1.0,
+        }
+    }
+}
+
+/// What a flow is. The first three are the investment, the last the consequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    InterventionCost,
+    Startup,
+    ReplacedService,
+    Consequence,
+}
+
+impl Component {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::InterventionCost => "intervention_cost",
+            Component::Startup => "startup",
+            Component::ReplacedService => "replaced_service",
+            Component::Consequence => "consequence",
+        }
+    }
+    pub fn kind(self) -> Kind {
+        match self {
+            Component::Consequence => Kind::Consequence,
+            _ => Kind::Investment,
+        }
+    }
+}
+
+/// Investment (what the intervention costs, net of what it replaces) or consequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Investment,
+    Consequence,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Investment => "investment",
+            Kind::Consequence => "consequence",
+        }
+    }
+}
+
+/// An actor or department as the model knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entity {
+    pub id: String,
+    pub name: String,
+    /// For a department, the index of its actor.
+    #[serde(skip)]
+    pub actor: usize,
+}
+
+/// A ledger item: one cost, replaced-service, start-up or consequence line of the scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub name: String,
+    /// The unit-price catalogue item it is priced from, if any.
+    pub catalogue_id: Option<String>,
+    /// The unit price by actor in the scenario's price year, where priced from the catalogue.
+    pub source: Option<String>,
+}
+
+/// One ledger line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cell {
+    pub arm: Arm,
+    pub component: Component,
+    pub actor: usize,
+    pub department: usize,
+    pub item: usize,
+}
+
+/// A named slot of θ: one numeric input of the scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParamSlot {
+    /// Field path in the scenario, e.g. `cohort[0].participants`.
+    pub name: String,
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// How a factor enters a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// θ
+    Id,
+    /// 1 + θ (cost uplift)
+    OnePlus,
+    /// 1 − θ (benefit reduction, deadweight complement)
+    OneMinus,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Factor {
+    pub param: usize,
+    pub op: Op,
+}
+
+impl Factor {
+    pub fn id(param: usize) -> Self {
+        Factor { param, op: Op::Id }
+    }
+    #[inline]
+    fn apply(self, v: f64) -> f64 {
+        match self.op {
+            Op::Id => v,
+            Op::OnePlus => 1.0 + v,
+            Op::OneMinus => 1.0 - v,
+        }
+    }
+}
+
+/// `constant · Π factors`.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub constant: f64,
+    pub factors: Vec<Factor>,
+}
+
+/// A time shape, indexed by k = 0, 1, … from the term's first year.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// 1 for k < len, else 0.
+    Window(u32),
+    /// Phase-in × persistence of an effect; parameters are θ slots.
+    Effect {
+        persistence: Persist,
+        years: Option<u32>,
+        phase_in: Vec<usize>,
+    },
+}
+
+/// Persistence of an effect by year since onset.
+#[derive(Debug, Clone)]
+pub enum Persist {
+    /// Full persistence.
+    Full,
+    /// Given share for year 1, 2, …; zero after.
+    Profile(Vec<usize>),
+    /// Year k keeps (1 − d)^(k−1).
+    Decay(usize),
+    /// Year k keeps 0.5^((k−1)/h).
+    HalfLife(usize),
+}
+
+/// One term of the flows.
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub cell: usize,
+    pub product: Product,
+    pub shape: usize,
+    /// Projection year of shape index 0 (may be before year 0 or past the horizon).
+    pub first: i64,
+}
+
+/// Conventions that change numbers, recorded with every result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conventions {
+    pub price_year: i32,
+    pub discount_schedule: String,
+    pub discount_source: String,
+    pub timing: crate::scenario::Timing,
+    pub year0_discounted: bool,
+    pub payback_rule: &'static str,
+    pub sign_rule: &'static str,
+}
+
+/// A scenario compiled against its catalogues.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub municipality: Option<String>,
+    pub currency: String,
+    pub first_year: i32,
+    /// Calendar year of each projection year.
+    pub years: Vec<i32>,
+    /// Discount factor of each projection year.
+    pub discount: Vec<f64>,
+    pub conventions: Conventions,
+    pub actors: Vec<Entity>,
+    pub departments: Vec<Entity>,
+    pub items: Vec<Item>,
+    pub cells: Vec<Cell>,
+    pub params: Vec<ParamSlot>,
+    pub shapes: Vec<Shape>,
+    pub terms: Vec<Term>,
+    /// Participants, as products of θ (one per cohort).
+    pub participants: Vec<Product>,
+    /// Successful outcomes per arm (intervention, baseline).
+    pub outcomes: Vec<(Arm, Product)>,
+}
+
+/// Flows of a chunk of draws.
+#[derive(Debug, Clone)]
+pub struct Flows {
+    /// `[draw, cell, year]`, kr. in price-year prices; expenditure +, saving −.
+    pub values: Array3<f64>,
+    /// Participants per draw.
+    pub participants: Array1<f64>,
+    /// Net additional successful outcomes (intervention − baseline) per draw.
+    pub outcomes: Array1<f64>,
+}
+
+impl Model {
+    pub fn horizon(&self) -> usize {
+        self.years.len()
+    }
+
+    /// θ at base values: one row.
+    pub fn base_theta(&self) -> Array2<f64> {
+        Array2::from_shape_fn((1, self.params.len()), |(_, p)| self.params[p].value)
+    }
+
+    /// Evaluate the flows for a chunk of draws, `theta` being `[draw, param]`.
+    pub fn evaluate(&self, theta: ArrayView2<f64>) -> Flows {
+        let n = theta.nrows();
+        let h = self.horizon();
+        let shapes = self.eval_shapes(theta);
+        let mut values = Array3::<f64>::zeros((n, self.cells.len(), h));
+        let mut scalar = vec![0.0; n];
+        for term in &self.terms {
+            self.eval_product(&term.product, theta, &mut scalar);
+            let k0 = (-term.first).max(0) as usize;
+            let y0 = term.first.max(0) as usize;
+            let take = h.saturating_sub(y0).min((2 * h).saturating_sub(k0));
+            if take == 0 {
+                continue;
+            }
+            for (d, &s) in scalar.iter().enumerate() {
+                if s == 0.0 {
+                    continue;
+                }
+                let shape = shapes.slice(ndarray::s![d, term.shape, k0..k0 + take]);
+                let mut row = values.slice_mut(ndarray::s![d, term.cell, y0..y0 + take]);
+                row.scaled_add(s, &shape);
+            }
+        }
+        let mut participants = Array1::zeros(n);
+        for p in &self.participants {
+            self.eval_product(p, theta, &mut scalar);
+            for (d, s) in scalar.iter().enumerate() {
+                participants[d] += s;
+            }
+        }
+        let mut outcomes = Array1::zeros(n);
+        for (arm, p) in &self.outcomes {
+            self.eval_product(p, theta, &mut scalar);
+            for (d, s) in scalar.iter().enumerate() {
+                outcomes[d] += arm.sign() * s;
+            }
+        }
+        Flows {
+            values,
+            participants,
+            outcomes,
+        }
+    }
+
+    fn eval_product(&self, p: &Product, theta: ArrayView2<f64>, out: &mut [f64]) {
+        out.fill(p.constant);
+        for f in &p.factors {
+            let col = theta.column(f.param);
+            for (o, &v) in out.iter_mut().zip(col.iter()) {
+                *o *= f.apply(v);
+            }
+        }
+    }
+
+    /// Shapes for every draw: `[draw, shape, k]` with k over twice the horizon, so that a term
+    /// starting before year 0 can be read from its offset.
+    fn eval_shapes(&self, theta: ArrayView2<f64>) -> Array3<f64> {
+        let n = theta.nrows();
+        let len = 2 * self.horizon();
+        let mut out = Array3::<f64>::zeros((n, self.shapes.len(), len));
+        for (s, shape) in self.shapes.iter().enumerate() {
+            let mut block = out.index_axis_mut(Axis(1), s);
+            for (d, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
+                let th = theta.row(d);
+                match shape {
+                    Shape::Window(w) => {
+                        for k in 0..(*w as usize).min(len) {
+                            row[k] = 1.0;
+                        }
+                    }
+                    Shape::Effect {
+                        persistence,
+                        years,
+                        phase_in,
+                    } => {
+                        let last = years.map(|y| y as usize).unwrap_or(usize::MAX).min(len);
+                        for k in 0..last {
+                            let p = match persistence {
+                                Persist::Full => 1.0,
+                                Persist::Profile(v) => v.get(k).map(|&i| th[i]).unwrap_or(0.0),
+                                Persist::Decay(i) => (1.0 - th[*i]).powi(k as i32),
+                                Persist::HalfLife(i) => 0.5f64.powf(k as f64 / th[*i]),
+                            };
+                            let ph = phase_in.get(k).map(|&i| th[i]).unwrap_or(1.0);
+                            row[k] = p * ph;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,304 @@
+//! Scenario format v1: the types a scenario file deserialises into.
+//!
+//! The format is documented for users in `docs/scenario-format.md`; the JSON Schema that editors
+//! use is generated from these types (`som schema`). Unknown fields are errors, so a typo never
+//! silently falls back to a default.
+
+use crate::param::Param;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The format tag a v1 scenario may carry in `format`.
+pub const FORMAT_V1: &str = "som-scenario/1";
+
+/// A scenario: one intervention, its participants, costs, effect and consequences.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format tag, `"som-scenario/1"`. Optional in v1.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Short name shown in reports.
+    pub name: String,
+    /// What the intervention is, in plain words.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Municipality code or name the scenario is set in (e.g. "751" or "Aarhus").
+    #[serde(default)]
+    pub municipality: Option<String>,
+    /// Currency label used in reports. Default "kr.".
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// All amounts of the scenario and of the results are in this year's prices (real terms).
+    pub price_year: i32,
+    /// Calendar year of projection year 0 (the decision year).
+    pub first_year: i32,
+    /// Number of projection years, year 0 included.
+    pub horizon: u32,
+    /// Which catalogues to use; paths are relative to the scenario file. Omitted entries use
+    /// the catalogues bundled with som (`models/catalogues/`).
+    #[serde(default)]
+    pub catalogues: CatalogueRefs,
+    /// Discount schedule and timing convention.
+    #[serde(default)]
+    pub discounting: Discounting,
+    /// Optimism-bias corrections (Greater Manchester / HM Treasury practice).
+    #[serde(default)]
+    pub adjustments: Adjustments,
+    /// Cohorts of participants by start year.
+    #[serde(rename = "cohort")]
+    pub cohorts: Vec<Cohort>,
+    /// The intervention: its duration and its costs.
+    pub intervention: Intervention,
+    /// The success measure and the success rate net of deadweight.
+    pub success: Success,
+    /// Default phase-in and persistence of the consequences, by year since they start.
+    #[serde(default)]
+    pub persistence: Persistence,
+    /// Consequences per successful participant per year.
+    #[serde(default, rename = "consequence")]
+    pub consequences: Vec<Consequence>,
+    /// Named sources that fields can cite (`source = "vive2019"`), id → full citation.
+    #[serde(default)]
+    pub sources: BTreeMap<String, String>,
+}
+
+/// Paths of the catalogues a scenario uses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueRefs {
+    /// Unit-price catalogue.
+    #[serde(default)]
+    pub prices: Option<String>,
+    /// Price-index catalogue used to move prices to the scenario's price year.
+    #[serde(default)]
+    pub price_index: Option<String>,
+    /// Discount-schedule catalogue.
+    #[serde(default)]
+    pub discount: Option<String>,
+    /// Department map: actors, departments and the chart-of-accounts functions they own.
+    #[serde(default)]
+    pub departments: Option<String>,
+}
+
+/// When within a year the flows of that year fall, for discounting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Timing {
+    /// At the start of the year: year 0 is not discounted, year t is discounted t periods.
+    #[default]
+    Start,
+    /// In the middle of the year: year t is discounted t + ½ periods.
+    Mid,
+    /// At the end of the year: year t is discounted t + 1 periods (year 0 discounted once).
+    End,
+}
+
+/// How future flows are discounted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Discounting {
+    /// Id of a schedule in the discount catalogue. Default `dk-fm-2021` when no `rate` is given.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// A constant annual real rate (e.g. 0.035) instead of a named schedule.
+    #[serde(default)]
+    pub rate: Option<Param>,
+    /// Timing of flows within a year. Default `start` (year 0 undiscounted).
+    #[serde(default)]
+    pub timing: Timing,
+}
+
+/// Optimism-bias corrections.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustments {
+    /// Uplift on the intervention's own costs, e.g. 0.10 for +10 %. Default 0.
+    #[serde(default)]
+    pub cost_uplift: Option<Param>,
+    /// Reduction of every consequence, e.g. 0.20 for −20 %. Default 0.
+    #[serde(default)]
+    pub benefit_reduction: Option<Param>,
+}
+
+/// Participants starting in one year.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    /// Calendar year the cohort starts the intervention.
+    pub start: i32,
+    /// Number of participants starting that year.
+    pub participants: Param,
+}
+
+/// The intervention: how long a participant is in it, and what it costs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intervention {
+    /// Whole years a participant spends in the intervention (≥ 1). Consequences that start
+    /// `after_exit` begin in the year after the last year in the intervention.
+    pub duration: u32,
+    /// Department that carries the intervention's costs unless a line names another.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Costs per participant.
+    #[serde(default, rename = "cost")]
+    pub costs: Vec<CostLine>,
+    /// One-off costs of setting the intervention up (not per participant).
+    #[serde(default, rename = "startup")]
+    pub startup: Vec<Startup>,
+    /// Services the intervention replaces (the basisalternativ), per participant: their cost is
+    /// saved while participants are in the intervention.
+    #[serde(default)]
+    pub replaces: Vec<CostLine>,
+}
+
+/// Whether a per-participant cost is paid every year in the intervention or once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Per {
+    /// Every year the participant is in the intervention.
+    #[default]
+    Year,
+    /// Once per participant, in the start year.
+    Participant,
+}
+
+/// A cost per participant: an amount, or units of a priced catalogue item.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostLine {
+    /// Label of the line in the ledger.
+    pub name: String,
+    /// Amount in kr. (price-year prices) per participant per year, or once (`per`).
+    #[serde(default)]
+    pub amount: Option<Param>,
+    /// Id of a unit-price catalogue item; give `units` with it.
+    #[serde(default)]
+    pub item: Option<String>,
+    /// Units of `item` per participant per year (or once).
+    #[serde(default)]
+    pub units: Option<Param>,
+    /// `year` (default) or `participant`.
+    #[serde(default)]
+    pub per: Per,
+    /// Department that pays; default the intervention's department, or the item's.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Actor that pays; default the department's actor. Only with `amount`.
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Where the figure comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A one-off cost in a given year.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Startup {
+    pub name: String,
+    /// Calendar year the cost falls in.
+    pub year: i32,
+    /// Amount in kr. (price-year prices).
+    pub amount: Param,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// The success measure and rate. Give exactly one of: `net`; `with` and `without`;
+/// `rate` (optionally with `deadweight`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Success {
+    /// What counts as success, in words.
+    #[serde(default)]
+    pub measure: Option<String>,
+    /// Success rate net of deadweight.
+    #[serde(default)]
+    pub net: Option<Param>,
+    /// Success rate with the intervention (SØM: "succesrate med indsatsen").
+    #[serde(default)]
+    pub with: Option<Param>,
+    /// Success rate without it (deadweight as a rate).
+    #[serde(default)]
+    pub without: Option<Param>,
+    /// Gross success rate, reduced by `deadweight`.
+    #[serde(default)]
+    pub rate: Option<Param>,
+    /// Share of successes that would have happened anyway (0–1).
+    #[serde(default)]
+    pub deadweight: Option<Param>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// When consequences start for a cohort.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Onset {
+    /// In the first year after the last year in the intervention.
+    #[default]
+    AfterExit,
+    /// In the start year itself.
+    AtStart,
+}
+
+/// Phase-in and persistence of a consequence, by year since it starts (year 1 = first year).
+/// Give at most one of `profile`, `decay`, `half_life`; none means full persistence.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Persistence {
+    /// Share of the effect that remains in year 1, 2, …; zero after the last entry.
+    #[serde(default)]
+    pub profile: Option<Vec<Param>>,
+    /// Share of the effect lost each year after year 1 (year k keeps (1 − decay)^(k−1)).
+    #[serde(default)]
+    pub decay: Option<Param>,
+    /// Years for the effect to halve (year k keeps 0.5^((k−1)/half_life)).
+    #[serde(default)]
+    pub half_life: Option<Param>,
+    /// The effect ends after this many years.
+    #[serde(default)]
+    pub years: Option<u32>,
+    /// Share of the full effect reached in year 1, 2, …; 1 after the last entry.
+    #[serde(default)]
+    pub phase_in: Option<Vec<Param>>,
+    /// When consequences start. Default `after_exit`.
+    #[serde(default)]
+    pub onset: Option<Onset>,
+}
+
+/// A consequence per successful participant per year: a change in units of a priced service,
+/// or an amount. Negative values are savings (less use of a service), positive values are
+/// extra expenditure.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consequence {
+    pub name: String,
+    /// Id of a unit-price catalogue item; give `units` with it.
+    #[serde(default)]
+    pub item: Option<String>,
+    /// Change in units of `item` per successful participant per year.
+    #[serde(default)]
+    pub units: Option<Param>,
+    /// Change in expenditure in kr. (price-year prices) per successful participant per year.
+    #[serde(default)]
+    pub amount: Option<Param>,
+    /// Department the consequence lands on (default: the item's department).
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Actor the consequence lands on (only with `amount`; default the department's actor).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Overrides the scenario's `[persistence]` for this consequence.
+    #[serde(default)]
+    pub persistence: Option<Persistence>,
+    #[serde(default)]
+    pub source: Option<String>,
+}

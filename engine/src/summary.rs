@@ -1,0 +1,162 @@
+//! A run: compile, evaluate at base values, compute metrics, and assemble the machine-readable
+//! summary and the output files.
+
+use crate::compile::compile;
+use crate::error::{Error, Result};
+use crate::io::{Loaded, MANIFEST};
+use crate::ledger::ledger;
+use crate::metrics::{Results, compute};
+use crate::model::{Conventions, Model, ParamSlot};
+use ndarray::Axis;
+use polars_io::SerWriter;
+use polars_io::csv::write::CsvWriter;
+use polars_io::parquet::write::ParquetWriter;
+use serde::Serialize;
+
+/// Version of som that produced a result.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Version tag of the summary's layout.
+pub const SUMMARY_FORMAT: &str = "som-summary/1";
+
+/// An input file and its hash.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputHash {
+    pub role: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+/// What the scenario is about, for the reader of a summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: Option<String>,
+    pub municipality: Option<String>,
+    pub currency: String,
+    pub price_year: i32,
+    pub first_year: i32,
+    pub last_year: i32,
+    pub horizon: usize,
+    pub success_measure: Option<String>,
+}
+
+/// Where a result came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    pub som_version: &'static str,
+    /// Seed of the random draws; null for a deterministic run.
+    pub seed: Option<u64>,
+    /// Number of Monte Carlo draws; 0 for a deterministic run.
+    pub draws: usize,
+    pub inputs: Vec<InputHash>,
+}
+
+/// Everything `summary.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub format: &'static str,
+    pub scenario: ScenarioInfo,
+    pub conventions: Conventions,
+    #[serde(flatten)]
+    pub results: Results,
+    /// Every numeric input (θ) at its base value, by field path.
+    pub inputs: Vec<ParamSlot>,
+    pub provenance: Provenance,
+}
+
+/// A deterministic run of a loaded scenario.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub model: Model,
+    pub summary: Summary,
+    /// Flows at base values, `[cell, year]`.
+    pub flows: ndarray::Array2<f64>,
+}
+
+/// Compile and run a loaded scenario at base values.
+pub fn run(loaded: &Loaded) -> Result<Run> {
+    let model = compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?;
+    let theta = model.base_theta();
+    let f = model.evaluate(theta.view());
+    let flows = f.values.index_axis(Axis(0), 0).to_owned();
+    let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
+    let sc = &loaded.scenario;
+    let summary = Summary {
+        format: SUMMARY_FORMAT,
+        scenario: ScenarioInfo {
+            name: sc.name.clone(),
+            description: sc.description.clone(),
+            municipality: sc.municipality.clone(),
+            currency: model.currency.clone(),
+            price_year: sc.price_year,
+            first_year: sc.first_year,
+            last_year: *model.years.last().unwrap_or(&sc.first_year),
+            horizon: model.horizon(),
+            success_measure: sc.success.measure.clone(),
+        },
+        conventions: model.conventions.clone(),
+        results,
+        inputs: model.params.clone(),
+        provenance: Provenance {
+            som_version: VERSION,
+            seed: None,
+            draws: 0,
+            inputs: loaded.inputs(),
+        },
+    };
+    Ok(Run {
+        model,
+        summary,
+        flows,
+    })
+}
+
+fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
+    Error::Write {
+        path: file.into(),
+        message: e.to_string(),
+    }
+}
+
+impl Run {
+    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json.
+    pub fn output_files(&self, options: serde_json::Value) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut files = Vec::new();
+        let summary = serde_json::to_vec_pretty(&self.summary).map_err(|e| out_err("summary.json", e))?;
+        files.push(("summary.json".to_string(), summary));
+        let mut df = ledger(&self.model, self.flows.view()).map_err(|e| out_err("ledger", e))?;
+        let mut parquet = Vec::new();
+        ParquetWriter::new(&mut parquet)
+            .finish(&mut df)
+            .map_err(|e| out_err("ledger.parquet", e))?;
+        files.push(("ledger.parquet".to_string(), parquet));
+        let mut csv = Vec::new();
+        CsvWriter::new(&mut csv)
+            .finish(&mut df)
+            .map_err(|e| out_err("ledger.csv", e))?;
+        files.push(("ledger.csv".to_string(), csv));
+        let outputs: Vec<serde_json::Value> = files
+            .iter()
+            .map(|(name, bytes)| {
+                serde_json::json!({
+                    "file": name,
+                    "bytes": bytes.len(),
+                    "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
+                })
+            })
+            .collect();
+        let manifest = serde_json::json!({
+            "format": "som-manifest/1",
+            "som_version": VERSION,
+            "seed": self.summary.provenance.seed,
+            "draws": self.summary.provenance.draws,
+            "options": options,
+            "inputs": self.summary.provenance.inputs,
+            "outputs": outputs,
+        });
+        let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| out_err(MANIFEST, e))?;
+        files.push((MANIFEST.to_string(), manifest));
+        Ok(files)
+    }
+}

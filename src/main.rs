@@ -1,0 +1,189 @@
+//! `som`: the command line of the socioeconomic investment engine.
+//!
+//! The binary parses arguments, calls the engine and renders; it computes nothing itself.
+
+mod render;
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "som",
+    version,
+    about = "Socioeconomic investment analysis: what an intervention costs, what it returns, to which department and actor, and when"
+)]
+struct Cli {
+    /// Log progress to standard error.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv and manifest.json.
+    Run {
+        /// Scenario file (TOML, format som-scenario/1).
+        scenario: PathBuf,
+        /// Output directory; default results/<scenario name>. Replaced whole if it holds an
+        /// earlier som output.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Print the summary as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check scenario files without running them.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+    /// Run every bundled model in models/ and write the results under one folder.
+    Demo {
+        /// Output folder; default results/demo.
+        #[arg(short, long, default_value = "results/demo")]
+        out: PathBuf,
+    },
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(if cli.verbose {
+            tracing::Level::DEBUG
+        } else {
+            tracing::Level::WARN
+        })
+        .with_target(false)
+        .init();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            render::error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<(), engine::Error> {
+    match cmd {
+        Command::Run {
+            scenario,
+            out,
+            json,
+        } => {
+            let out = out.unwrap_or_else(|| default_out(&scenario));
+            let run = run_to(&scenario, &out)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&run.summary).unwrap_or_default()
+                );
+            } else {
+                print!("{}", render::summary(&run));
+                println!("\nResults written to {}", out.display());
+            }
+            Ok(())
+        }
+        Command::Validate { scenarios } => {
+            let mut errors = Vec::new();
+            for path in &scenarios {
+                match engine::load_scenario(path).and_then(|l| {
+                    engine::compile::compile(&l.scenario, &l.source, &l.catalogues).map(|m| (l, m))
+                }) {
+                    Ok((_, m)) => println!(
+                        "ok: {} ({}; {} inputs, {} ledger lines, {} years)",
+                        path.display(),
+                        m.name,
+                        m.params.len(),
+                        m.cells.len(),
+                        m.horizon()
+                    ),
+                    Err(e) => errors.push(e),
+                }
+            }
+            match errors.len() {
+                0 => Ok(()),
+                1 => Err(errors.remove(0)),
+                _ => Err(engine::Error::Invalid(
+                    errors
+                        .into_iter()
+                        .flat_map(|e| match e {
+                            engine::Error::Invalid(d) => d,
+                            other => vec![engine::Diagnostic {
+                                file: String::new(),
+                                line: None,
+                                column: None,
+                                field: String::new(),
+                                message: other.to_string(),
+                            }],
+                        })
+                        .collect(),
+                )),
+            }
+        }
+        Command::Demo { out } => {
+            let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&models)
+                .map_err(|e| engine::Error::Read {
+                    path: models.clone(),
+                    source: e,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            files.push(models.join("examples").join("gmca-worked-example.toml"));
+            let mut rows = Vec::new();
+            for f in &files {
+                let stem = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+                let dir = out.join(&stem);
+                let run = run_to(f, &dir)?;
+                rows.push((stem, dir, run));
+            }
+            if let Some((_, _, first)) = rows.first() {
+                print!("{}", render::summary(first));
+            }
+            println!("\n{}", render::overview(&rows));
+            println!("Results written to {}", out.display());
+            Ok(())
+        }
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&engine::scenario_schema()).unwrap_or_default()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn default_out(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("results").join(stem)
+}
+
+fn run_to(scenario: &Path, out: &Path) -> Result<engine::Run, engine::Error> {
+    tracing::debug!(scenario = %scenario.display(), "loading");
+    let loaded = engine::load_scenario(scenario)?;
+    let run = engine::run(&loaded)?;
+    let options = serde_json::json!({
+        "command": "run",
+        "scenario": scenario.display().to_string(),
+        "out": out.display().to_string(),
+    });
+    let files = run.output_files(options)?;
+    engine::write_outputs(out, &files)?;
+    tracing::debug!(out = %out.display(), "written");
+    Ok(run)
+}

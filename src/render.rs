@@ -1,0 +1,206 @@
+//! Rendering for the terminal: the readable summary and error diagnostics with a snippet.
+
+use engine::metrics::{GroupResult, Metrics};
+use std::fmt::Write;
+
+/// A number with thousands separators and no decimals.
+pub fn thousands(v: f64) -> String {
+    let neg = v < 0.0;
+    let r = v.abs().round() as u128;
+    let digits = r.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if neg && r != 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "–".into())
+}
+
+fn payback(m: &Metrics) -> String {
+    match (m.payback_year, m.payback_calendar_year) {
+        (Some(y), Some(c)) => format!("{c} (year {y})"),
+        _ => "not within horizon".into(),
+    }
+}
+
+fn row(out: &mut String, label: &str, m: &Metrics) {
+    let _ = writeln!(
+        out,
+        "  {:<34} {:>14} {:>14} {:>14} {:>7} {:>7}  {}",
+        truncate(label, 34),
+        thousands(m.cost_pv),
+        thousands(m.benefit_pv),
+        thousands(m.npv),
+        opt(m.bcr, 2),
+        opt(m.roi, 2),
+        payback(m)
+    );
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn table(out: &mut String, title: &str, groups: &[GroupResult]) {
+    let _ = writeln!(out, "{title}");
+    for g in groups {
+        row(out, &g.name, &g.metrics);
+    }
+}
+
+/// The readable summary of a run.
+pub fn summary(run: &engine::Run) -> String {
+    let s = &run.summary;
+    let r = &s.results;
+    let c = &s.conventions;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", s.scenario.name);
+    let _ = writeln!(
+        out,
+        "  {} participants, {} net additional outcomes; {}–{} in {} p/l, {}",
+        thousands(r.participants),
+        format_args!("{:.1}", r.net_outcomes),
+        s.scenario.first_year,
+        s.scenario.last_year,
+        c.price_year,
+        s.scenario.currency
+    );
+    let _ = writeln!(
+        out,
+        "  discounting: {} (timing {}, year 0 {})\n",
+        c.discount_schedule,
+        serde_json::to_value(c.timing)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        if c.year0_discounted {
+            "discounted"
+        } else {
+            "undiscounted"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  {:<34} {:>14} {:>14} {:>14} {:>7} {:>7}  payback",
+        "", "cost PV", "benefit PV", "NPV", "BCR", "ROI"
+    );
+    row(&mut out, "Total", &r.total.metrics);
+    table(&mut out, "By actor", &r.by_actor);
+    table(&mut out, "By department", &r.by_department);
+    let _ = writeln!(
+        out,
+        "\n  net result per participant: {}; cost per successful outcome: {}",
+        r.net_per_participant
+            .map(thousands)
+            .unwrap_or_else(|| "–".into()),
+        r.cost_per_outcome.map(thousands).unwrap_or_else(|| "–".into())
+    );
+    let w = &r.who_pays_who_gains;
+    if !w.investing.is_empty() && !w.gaining.is_empty() {
+        let _ = writeln!(out, "\nWho pays (rows) and who gains (columns), PV:");
+        let _ = write!(out, "  {:<20}", "");
+        for g in &w.gaining {
+            let _ = write!(out, " {:>14}", truncate(g, 14));
+        }
+        let _ = writeln!(out);
+        for (i, inv) in w.investing.iter().enumerate() {
+            let _ = write!(
+                out,
+                "  {:<20}",
+                truncate(&format!("{inv} ({:.0} %)", 100.0 * w.investing_share[i]), 20)
+            );
+            for v in &w.matrix[i] {
+                let _ = write!(out, " {:>14}", thousands(*v));
+            }
+            let _ = writeln!(out);
+        }
+    }
+    out
+}
+
+/// One line per run, for the demo.
+pub fn overview(rows: &[(String, std::path::PathBuf, engine::Run)]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<44} {:>14} {:>14} {:>7}  payback",
+        "bundled model", "cost PV", "NPV", "BCR"
+    );
+    for (stem, _, run) in rows {
+        let m = &run.summary.results.total.metrics;
+        let _ = writeln!(
+            out,
+            "{:<44} {:>14} {:>14} {:>7}  {}",
+            truncate(stem, 44),
+            thousands(m.cost_pv),
+            thousands(m.npv),
+            opt(m.bcr, 2),
+            payback(m)
+        );
+    }
+    out
+}
+
+/// Print an error with, for each diagnostic, the offending line of the file.
+pub fn error(e: &engine::Error) {
+    let diags = e.diagnostics();
+    if diags.is_empty() {
+        eprintln!("error: {e}");
+        return;
+    }
+    let n = diags.len();
+    for d in diags {
+        eprintln!("error: {d}");
+        if let (Some(line), false) = (d.line, d.file.starts_with("builtin:")) {
+            if let Ok(text) = std::fs::read_to_string(&d.file) {
+                if let Some(l) = text.lines().nth(line - 1) {
+                    let num = line.to_string();
+                    eprintln!("  {:>w$} |", "", w = num.len());
+                    eprintln!("  {num} | {l}");
+                    if let Some(col) = d.column {
+                        eprintln!(
+                            "  {:>w$} | {}^",
+                            "",
+                            " ".repeat(col.saturating_sub(1)),
+                            w = num.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if n > 1 {
+        eprintln!("{n} problems found; nothing was written.");
+    } else {
+        eprintln!("nothing was written.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(-165000.0), "-165,000");
+        assert_eq!(thousands(0.2), "0");
+        assert_eq!(thousands(-0.2), "0");
+    }
+}
