@@ -143,7 +143,11 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             files.push(models.join("examples").join("gmca-worked-example.toml"));
             let mut rows = Vec::new();
             for f in &files {
-                let stem = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+                let stem = f
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
                 let dir = out.join(&stem);
                 let run = run_to(f, &dir)?;
                 rows.push((stem, dir, run));

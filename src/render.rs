@@ -10,7 +10,7 @@ pub fn thousands(v: f64) -> String {
     let digits = r.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -23,7 +23,8 @@ pub fn thousands(v: f64) -> String {
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "–".into())
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "–".into())
 }
 
 fn payback(m: &Metrics) -> String {
@@ -109,7 +110,9 @@ pub fn summary(run: &engine::Run) -> String {
         r.net_per_participant
             .map(thousands)
             .unwrap_or_else(|| "–".into()),
-        r.cost_per_outcome.map(thousands).unwrap_or_else(|| "–".into())
+        r.cost_per_outcome
+            .map(thousands)
+            .unwrap_or_else(|| "–".into())
     );
     let w = &r.who_pays_who_gains;
     if !w.investing.is_empty() && !w.gaining.is_empty() {
@@ -123,7 +126,10 @@ pub fn summary(run: &engine::Run) -> String {
             let _ = write!(
                 out,
                 "  {:<20}",
-                truncate(&format!("{inv} ({:.0} %)", 100.0 * w.investing_share[i]), 20)
+                truncate(
+                    &format!("{inv} ({:.0} %)", 100.0 * w.investing_share[i]),
+                    20
+                )
             );
             for v in &w.matrix[i] {
                 let _ = write!(out, " {:>14}", thousands(*v));
@@ -167,21 +173,21 @@ pub fn error(e: &engine::Error) {
     let n = diags.len();
     for d in diags {
         eprintln!("error: {d}");
-        if let (Some(line), false) = (d.line, d.file.starts_with("builtin:")) {
-            if let Ok(text) = std::fs::read_to_string(&d.file) {
-                if let Some(l) = text.lines().nth(line - 1) {
-                    let num = line.to_string();
-                    eprintln!("  {:>w$} |", "", w = num.len());
-                    eprintln!("  {num} | {l}");
-                    if let Some(col) = d.column {
-                        eprintln!(
-                            "  {:>w$} | {}^",
-                            "",
-                            " ".repeat(col.saturating_sub(1)),
-                            w = num.len()
-                        );
-                    }
-                }
+        if let Some(line) = d.line
+            && !d.file.starts_with("builtin:")
+            && let Ok(text) = std::fs::read_to_string(&d.file)
+            && let Some(l) = text.lines().nth(line - 1)
+        {
+            let num = line.to_string();
+            eprintln!("  {:>w$} |", "", w = num.len());
+            eprintln!("  {num} | {l}");
+            if let Some(col) = d.column {
+                eprintln!(
+                    "  {:>w$} | {}^",
+                    "",
+                    " ".repeat(col.saturating_sub(1)),
+                    w = num.len()
+                );
             }
         }
     }

@@ -270,7 +270,11 @@ impl DepartmentMap {
             }
         }
         for (i, a) in self.actors.iter().enumerate() {
-            match self.departments.iter().find(|d| d.id == a.default_department) {
+            match self
+                .departments
+                .iter()
+                .find(|d| d.id == a.default_department)
+            {
                 Some(d) if d.actor == a.id => {}
                 Some(d) => diags.push(src.diag(
                     &root.key("actor").index(i).key("default_department"),
@@ -401,13 +405,36 @@ pub struct Catalogues {
 }
 
 impl Catalogues {
+    /// The catalogues bundled with som.
+    pub fn builtin() -> Result<Self> {
+        let src = |(name, text): (&str, &str)| Source::new(name, text);
+        Catalogues::parse(
+            src(crate::builtin::PRICES),
+            src(crate::builtin::PRICE_INDEX),
+            src(crate::builtin::DISCOUNT),
+            src(crate::builtin::DEPARTMENTS),
+        )
+    }
+
     /// Parse and validate the four catalogues from their sources.
     pub fn parse(prices: Source, index: Source, discount: Source, depts: Source) -> Result<Self> {
         let mut diags = Vec::new();
-        let p = prices.parse::<PriceCatalogue>().map_err(|d| diags.push(d)).ok();
-        let i = index.parse::<IndexCatalogue>().map_err(|d| diags.push(d)).ok();
-        let d = discount.parse::<DiscountCatalogue>().map_err(|d| diags.push(d)).ok();
-        let m = depts.parse::<DepartmentMap>().map_err(|d| diags.push(d)).ok();
+        let p = prices
+            .parse::<PriceCatalogue>()
+            .map_err(|d| diags.push(d))
+            .ok();
+        let i = index
+            .parse::<IndexCatalogue>()
+            .map_err(|d| diags.push(d))
+            .ok();
+        let d = discount
+            .parse::<DiscountCatalogue>()
+            .map_err(|d| diags.push(d))
+            .ok();
+        let m = depts
+            .parse::<DepartmentMap>()
+            .map_err(|d| diags.push(d))
+            .ok();
         if let Some(d) = &d
             && let Err(Error::Invalid(v)) = d.validate(&discount)
         {

@@ -36,6 +36,43 @@ impl Range {
     }
 }
 
+/// Where a line lands: (actor, department, price per unit in the scenario's price year).
+type Target = (usize, usize, f64);
+
+/// The quantity fields shared by cost, replaced-service and consequence lines.
+#[derive(Clone, Copy)]
+struct Line<'s> {
+    amount: Option<&'s Param>,
+    item: Option<&'s str>,
+    units: Option<&'s Param>,
+    department: Option<&'s str>,
+    actor: Option<&'s str>,
+}
+
+impl<'s> From<&'s CostLine> for Line<'s> {
+    fn from(c: &'s CostLine) -> Self {
+        Line {
+            amount: c.amount.as_ref(),
+            item: c.item.as_deref(),
+            units: c.units.as_ref(),
+            department: c.department.as_deref(),
+            actor: c.actor.as_deref(),
+        }
+    }
+}
+
+impl<'s> From<&'s Consequence> for Line<'s> {
+    fn from(c: &'s Consequence) -> Self {
+        Line {
+            amount: c.amount.as_ref(),
+            item: c.item.as_deref(),
+            units: c.units.as_ref(),
+            department: c.department.as_deref(),
+            actor: c.actor.as_deref(),
+        }
+    }
+}
+
 /// Largest horizon a scenario may have (years).
 pub const MAX_HORIZON: u32 = 200;
 
@@ -210,7 +247,7 @@ impl<'a> Builder<'a> {
         path: &FieldPath,
         item_id: &str,
         department: Option<&str>,
-    ) -> Option<Vec<(usize, usize, f64)>> {
+    ) -> Option<Vec<Target>> {
         let cat = &self.cat.prices.0;
         let Some(idx) = cat.items.iter().position(|i| i.id == item_id) else {
             let ids: Vec<&str> = cat.items.iter().map(|i| i.id.as_str()).collect();
@@ -327,27 +364,24 @@ impl<'a> Builder<'a> {
         self.items.len() - 1
     }
 
-    /// Resolve a cost-like line (cost, replaced service, consequence) into (cell target, price
-    /// constant, quantity param) triples.
+    /// Resolve a cost-like line (cost, replaced service, consequence) into the places it lands
+    /// (actor, department, price per unit) and the θ slot of its quantity.
     fn line_targets(
         &mut self,
         path: &FieldPath,
-        amount: Option<&Param>,
-        item: Option<&str>,
-        units: Option<&Param>,
-        department: Option<&str>,
-        actor: Option<&str>,
+        line: Line<'_>,
         fallback_dept: Option<&str>,
         range: Range,
-    ) -> Option<(Vec<(usize, usize, f64)>, usize)> {
-        match (amount, item, units) {
+    ) -> Option<(Vec<Target>, usize)> {
+        match (line.amount, line.item, line.units) {
             (Some(a), None, None) => {
                 let q = self.param(&path.key("amount"), a, range);
-                let (ac, d) = self.place_amount(path, department, actor, fallback_dept)?;
+                let (ac, d) =
+                    self.place_amount(path, line.department, line.actor, fallback_dept)?;
                 Some((vec![(ac, d, 1.0)], q))
             }
             (None, Some(it), Some(u)) => {
-                if actor.is_some() {
+                if line.actor.is_some() {
                     self.diag(
                         &path.key("actor"),
                         "`actor` goes with `amount`; a catalogue item is split by actor in the \
@@ -356,11 +390,14 @@ impl<'a> Builder<'a> {
                     return None;
                 }
                 let q = self.param(&path.key("units"), u, range);
-                let targets = self.place_item(path, it, department)?;
+                let targets = self.place_item(path, it, line.department)?;
                 Some((targets, q))
             }
             (None, Some(_), None) => {
-                self.diag(path, "`item` needs `units` (units per participant per year)");
+                self.diag(
+                    path,
+                    "`item` needs `units` (units per participant per year)",
+                );
                 None
             }
             (None, None, Some(_)) => {
@@ -378,7 +415,11 @@ impl<'a> Builder<'a> {
     }
 
     fn shape_of(&mut self, path: &FieldPath, p: &Persistence) -> usize {
-        let forms = [p.profile.is_some(), p.decay.is_some(), p.half_life.is_some()];
+        let forms = [
+            p.profile.is_some(),
+            p.decay.is_some(),
+            p.half_life.is_some(),
+        ];
         if forms.iter().filter(|&&x| x).count() > 1 {
             self.diag(
                 path,
@@ -543,52 +584,48 @@ impl<'a> Builder<'a> {
             s.with.is_some() || s.without.is_some(),
             s.rate.is_some() || s.deadweight.is_some(),
         ];
-        let (with_f, without_f): (Vec<Factor>, Vec<Factor>) = if forms
-            .iter()
-            .filter(|&&x| x)
-            .count()
-            != 1
-        {
-            self.diag(
-                &sp,
-                "give exactly one of: `net`; `with` and `without`; `rate` (with `deadweight`)",
-            );
-            (vec![], vec![])
-        } else if let Some(n) = &s.net {
-            (
-                vec![Factor::id(self.param(&sp.key("net"), n, Range::Share))],
-                vec![],
-            )
-        } else if forms[1] {
-            match (&s.with, &s.without) {
-                (Some(w), Some(wo)) => {
-                    let w = self.param(&sp.key("with"), w, Range::Share);
-                    let wo = self.param(&sp.key("without"), wo, Range::Share);
-                    (vec![Factor::id(w)], vec![Factor::id(wo)])
-                }
-                _ => {
-                    self.diag(&sp, "`with` and `without` go together");
-                    (vec![], vec![])
-                }
-            }
-        } else {
-            match &s.rate {
-                Some(r) => {
-                    let r = self.param(&sp.key("rate"), r, Range::Share);
-                    match &s.deadweight {
-                        Some(d) => {
-                            let d = self.param(&sp.key("deadweight"), d, Range::Share);
-                            (vec![Factor::id(r)], vec![Factor::id(r), Factor::id(d)])
-                        }
-                        None => (vec![Factor::id(r)], vec![]),
+        let (with_f, without_f): (Vec<Factor>, Vec<Factor>) =
+            if forms.iter().filter(|&&x| x).count() != 1 {
+                self.diag(
+                    &sp,
+                    "give exactly one of: `net`; `with` and `without`; `rate` (with `deadweight`)",
+                );
+                (vec![], vec![])
+            } else if let Some(n) = &s.net {
+                (
+                    vec![Factor::id(self.param(&sp.key("net"), n, Range::Share))],
+                    vec![],
+                )
+            } else if forms[1] {
+                match (&s.with, &s.without) {
+                    (Some(w), Some(wo)) => {
+                        let w = self.param(&sp.key("with"), w, Range::Share);
+                        let wo = self.param(&sp.key("without"), wo, Range::Share);
+                        (vec![Factor::id(w)], vec![Factor::id(wo)])
+                    }
+                    _ => {
+                        self.diag(&sp, "`with` and `without` go together");
+                        (vec![], vec![])
                     }
                 }
-                None => {
-                    self.diag(&sp, "`deadweight` needs `rate`");
-                    (vec![], vec![])
+            } else {
+                match &s.rate {
+                    Some(r) => {
+                        let r = self.param(&sp.key("rate"), r, Range::Share);
+                        match &s.deadweight {
+                            Some(d) => {
+                                let d = self.param(&sp.key("deadweight"), d, Range::Share);
+                                (vec![Factor::id(r)], vec![Factor::id(r), Factor::id(d)])
+                            }
+                            None => (vec![Factor::id(r)], vec![]),
+                        }
+                    }
+                    None => {
+                        self.diag(&sp, "`deadweight` needs `rate`");
+                        (vec![], vec![])
+                    }
                 }
-            }
-        };
+            };
 
         // Intervention.
         let ip = root.key("intervention");
@@ -611,24 +648,35 @@ impl<'a> Builder<'a> {
             &ip.key("replaces"),
             iv.replaces.iter().map(|c| &c.name),
         );
-        check_names(&mut self, &ip.key("startup"), iv.startup.iter().map(|c| &c.name));
-        check_names(&mut self, &root.key("consequence"), sc.consequences.iter().map(|c| &c.name));
+        check_names(
+            &mut self,
+            &ip.key("startup"),
+            iv.startup.iter().map(|c| &c.name),
+        );
+        check_names(
+            &mut self,
+            &root.key("consequence"),
+            sc.consequences.iter().map(|c| &c.name),
+        );
         for (list_name, lines, arm, component) in [
-            ("cost", &iv.costs, Arm::Intervention, Component::InterventionCost),
-            ("replaces", &iv.replaces, Arm::Baseline, Component::ReplacedService),
+            (
+                "cost",
+                &iv.costs,
+                Arm::Intervention,
+                Component::InterventionCost,
+            ),
+            (
+                "replaces",
+                &iv.replaces,
+                Arm::Baseline,
+                Component::ReplacedService,
+            ),
         ] {
             for (i, c) in lines.iter().enumerate() {
                 let p = ip.key(list_name).index(i);
-                let Some((targets, q)) = self.line_targets(
-                    &p,
-                    c.amount.as_ref(),
-                    c.item.as_deref(),
-                    c.units.as_ref(),
-                    c.department.as_deref(),
-                    c.actor.as_deref(),
-                    fallback,
-                    Range::NonNegative,
-                ) else {
+                let Some((targets, q)) =
+                    self.line_targets(&p, c.into(), fallback, Range::NonNegative)
+                else {
                     continue;
                 };
                 let item = self.add_item(&c.name, c.item.as_deref(), c.source.as_deref());
@@ -718,16 +766,7 @@ impl<'a> Builder<'a> {
         }
         for (i, c) in sc.consequences.iter().enumerate() {
             let p = root.key("consequence").index(i);
-            let Some((targets, q)) = self.line_targets(
-                &p,
-                c.amount.as_ref(),
-                c.item.as_deref(),
-                c.units.as_ref(),
-                c.department.as_deref(),
-                c.actor.as_deref(),
-                None,
-                Range::Any,
-            ) else {
+            let Some((targets, q)) = self.line_targets(&p, c.into(), None, Range::Any) else {
                 continue;
             };
             let (shape, onset) = match &c.persistence {
@@ -739,8 +778,7 @@ impl<'a> Builder<'a> {
             };
             let item = self.add_item(&c.name, c.item.as_deref(), c.source.as_deref());
             for &(actor, department, price) in &targets {
-                for (arm, success) in [(Arm::Intervention, &with_f), (Arm::Baseline, &without_f)]
-                {
+                for (arm, success) in [(Arm::Intervention, &with_f), (Arm::Baseline, &without_f)] {
                     if success.is_empty() {
                         continue;
                     }
@@ -901,7 +939,10 @@ mod tests {
     #[test]
     fn levenshtein_and_suggestions() {
         assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(suggest("plejefamilei", &["plejefamilie", "opholdssted"]), " (did you mean `plejefamilie`?)");
+        assert_eq!(
+            suggest("plejefamilei", &["plejefamilie", "opholdssted"]),
+            " (did you mean `plejefamilie`?)"
+        );
         assert_eq!(suggest("xyz", &["plejefamilie"]), "");
     }
 }

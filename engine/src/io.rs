@@ -57,7 +57,10 @@ pub fn read_source(path: &Path) -> Result<Source> {
             ),
         ),
     })?;
-    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
     Ok(Source::new(path.display().to_string(), text))
 }
 
@@ -169,7 +172,10 @@ mod tests {
         std::fs::write(out.join("precious.txt"), "keep").unwrap();
         let files = vec![("a.txt".to_string(), b"x".to_vec())];
         assert!(write_outputs(&out, &files).is_err());
-        assert_eq!(std::fs::read_to_string(out.join("precious.txt")).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(out.join("precious.txt")).unwrap(),
+            "keep"
+        );
         // A som output directory is replaced whole.
         let out2 = base.join("out2");
         let files2 = vec![

@@ -94,12 +94,7 @@ const MATRIX_RULE: &str = "matrix[i][j] = (PV investment of department i ÷ PV i
 investing departments) × PV gain of department j";
 
 /// Metrics of one draw: `flows` is `[cell, year]`.
-pub fn compute(
-    model: &Model,
-    flows: ArrayView2<f64>,
-    participants: f64,
-    outcomes: f64,
-) -> Results {
+pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcomes: f64) -> Results {
     let h = model.horizon();
     let na = model.actors.len();
     let nd = model.departments.len();
@@ -134,8 +129,16 @@ pub fn compute(
         id: id.to_string(),
         name: name.to_string(),
         actor,
-        metrics: group_metrics(model, &cost[g * h..(g + 1) * h], &benefit[g * h..(g + 1) * h]),
-        years: year_rows(model, &cost[g * h..(g + 1) * h], &benefit[g * h..(g + 1) * h]),
+        metrics: group_metrics(
+            model,
+            &cost[g * h..(g + 1) * h],
+            &benefit[g * h..(g + 1) * h],
+        ),
+        years: year_rows(
+            model,
+            &cost[g * h..(g + 1) * h],
+            &benefit[g * h..(g + 1) * h],
+        ),
     };
     let total = group(0, "total", "Total", None);
     let by_actor: Vec<GroupResult> = (0..na)
@@ -169,7 +172,10 @@ pub fn compute(
 
 fn who_pays_who_gains(depts: &[GroupResult]) -> WhoPaysWhoGains {
     let investing: Vec<&GroupResult> = depts.iter().filter(|d| d.metrics.cost_pv > 0.0).collect();
-    let gaining: Vec<&GroupResult> = depts.iter().filter(|d| d.metrics.benefit_pv != 0.0).collect();
+    let gaining: Vec<&GroupResult> = depts
+        .iter()
+        .filter(|d| d.metrics.benefit_pv != 0.0)
+        .collect();
     let total_cost: f64 = investing.iter().map(|d| d.metrics.cost_pv).sum();
     let shares: Vec<f64> = investing
         .iter()

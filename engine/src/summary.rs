@@ -123,7 +123,8 @@ impl Run {
     /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json.
     pub fn output_files(&self, options: serde_json::Value) -> Result<Vec<(String, Vec<u8>)>> {
         let mut files = Vec::new();
-        let summary = serde_json::to_vec_pretty(&self.summary).map_err(|e| out_err("summary.json", e))?;
+        let summary =
+            serde_json::to_vec_pretty(&self.summary).map_err(|e| out_err("summary.json", e))?;
         files.push(("summary.json".to_string(), summary));
         let mut df = ledger(&self.model, self.flows.view()).map_err(|e| out_err("ledger", e))?;
         let mut parquet = Vec::new();
