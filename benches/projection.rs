@@ -42,7 +42,7 @@ fn projection(c: &mut Criterion) {
             for d in 0..theta.nrows() {
                 let r = engine::metrics::compute(
                     &model,
-                    f.values.index_axis(ndarray::Axis(0), d),
+                    f.draw(d),
                     f.participants[d],
                     f.outcomes[d],
                 );

@@ -233,12 +233,20 @@ pub struct Model {
 /// Flows of a chunk of draws.
 #[derive(Debug, Clone)]
 pub struct Flows {
-    /// `[draw, cell, year]`, kr. in price-year prices; expenditure +, saving −.
+    /// `[cell, year, draw]`, kr. in price-year prices; expenditure +, saving −. Draws are
+    /// innermost so that every term updates contiguous memory.
     pub values: Array3<f64>,
     /// Participants per draw.
     pub participants: Array1<f64>,
     /// Net additional successful outcomes (intervention − baseline) per draw.
     pub outcomes: Array1<f64>,
+}
+
+impl Flows {
+    /// The flows of draw `d`, `[cell, year]`.
+    pub fn draw(&self, d: usize) -> ArrayView2<'_, f64> {
+        self.values.index_axis(Axis(2), d)
+    }
 }
 
 impl Model {
@@ -255,36 +263,43 @@ impl Model {
     pub fn evaluate(&self, theta: ArrayView2<f64>) -> Flows {
         let n = theta.nrows();
         let h = self.horizon();
-        let shapes = self.eval_shapes(theta);
-        let mut values = Array3::<f64>::zeros((n, self.cells.len(), h));
+        // θ transposed to [param, draw] so that each parameter is a contiguous vector.
+        let tt = theta.t().as_standard_layout().into_owned();
+        let shapes = self.eval_shapes(&tt, n);
+        let shape_len = 2 * h;
+        let mut values = Array3::<f64>::zeros((self.cells.len(), h, n));
+        let vals = values.as_slice_mut().expect("standard layout");
+        let sh = shapes.as_slice().expect("standard layout");
         let mut scalar = vec![0.0; n];
         for term in &self.terms {
-            self.eval_product(&term.product, theta, &mut scalar);
+            self.eval_product(&term.product, &tt, &mut scalar);
             let k0 = (-term.first).max(0) as usize;
             let y0 = term.first.max(0) as usize;
-            let take = h.saturating_sub(y0).min((2 * h).saturating_sub(k0));
-            if take == 0 {
-                continue;
-            }
-            for (d, &s) in scalar.iter().enumerate() {
-                if s == 0.0 {
-                    continue;
+            let take = h.saturating_sub(y0).min(shape_len.saturating_sub(k0));
+            let window = matches!(self.shapes[term.shape], Shape::Window(_));
+            for k in 0..take {
+                let src = ((term.shape * shape_len) + k0 + k) * n;
+                let shape = &sh[src..src + n];
+                if window && shape.first() == Some(&0.0) {
+                    break;
                 }
-                let shape = shapes.slice(ndarray::s![d, term.shape, k0..k0 + take]);
-                let mut row = values.slice_mut(ndarray::s![d, term.cell, y0..y0 + take]);
-                row.scaled_add(s, &shape);
+                let dst = ((term.cell * h) + y0 + k) * n;
+                let row = &mut vals[dst..dst + n];
+                for ((v, &s), &f) in row.iter_mut().zip(&scalar).zip(shape) {
+                    *v += s * f;
+                }
             }
         }
         let mut participants = Array1::zeros(n);
         for p in &self.participants {
-            self.eval_product(p, theta, &mut scalar);
+            self.eval_product(p, &tt, &mut scalar);
             for (d, s) in scalar.iter().enumerate() {
                 participants[d] += s;
             }
         }
         let mut outcomes = Array1::zeros(n);
         for (arm, p) in &self.outcomes {
-            self.eval_product(p, theta, &mut scalar);
+            self.eval_product(p, &tt, &mut scalar);
             for (d, s) in scalar.iter().enumerate() {
                 outcomes[d] += arm.sign() * s;
             }
@@ -296,47 +311,69 @@ impl Model {
         }
     }
 
-    fn eval_product(&self, p: &Product, theta: ArrayView2<f64>, out: &mut [f64]) {
+    fn eval_product(&self, p: &Product, tt: &Array2<f64>, out: &mut [f64]) {
         out.fill(p.constant);
         for f in &p.factors {
-            let col = theta.column(f.param);
+            let col = tt.row(f.param);
             for (o, &v) in out.iter_mut().zip(col.iter()) {
                 *o *= f.apply(v);
             }
         }
     }
 
-    /// Shapes for every draw: `[draw, shape, k]` with k over twice the horizon, so that a term
-    /// starting before year 0 can be read from its offset.
-    fn eval_shapes(&self, theta: ArrayView2<f64>) -> Array3<f64> {
-        let n = theta.nrows();
+    /// Shapes for every draw: `[shape, k, draw]` with k over twice the horizon, so that a term
+    /// starting before year 0 can be read from its offset. `tt` is θ as `[param, draw]`.
+    fn eval_shapes(&self, tt: &Array2<f64>, n: usize) -> Array3<f64> {
         let len = 2 * self.horizon();
-        let mut out = Array3::<f64>::zeros((n, self.shapes.len(), len));
+        let mut out = Array3::<f64>::zeros((self.shapes.len(), len, n));
+        let mut cur = vec![0.0; n];
+        let mut step = vec![0.0; n];
         for (s, shape) in self.shapes.iter().enumerate() {
-            let mut block = out.index_axis_mut(Axis(1), s);
-            for (d, mut row) in block.axis_iter_mut(Axis(0)).enumerate() {
-                let th = theta.row(d);
-                match shape {
-                    Shape::Window(w) => {
-                        for k in 0..(*w as usize).min(len) {
-                            row[k] = 1.0;
-                        }
+            let mut block = out.index_axis_mut(Axis(0), s);
+            match shape {
+                Shape::Window(w) => {
+                    for k in 0..(*w as usize).min(len) {
+                        block.row_mut(k).fill(1.0);
                     }
-                    Shape::Effect {
-                        persistence,
-                        years,
-                        phase_in,
-                    } => {
-                        let last = years.map(|y| y as usize).unwrap_or(usize::MAX).min(len);
-                        for k in 0..last {
-                            let p = match persistence {
-                                Persist::Full => 1.0,
-                                Persist::Profile(v) => v.get(k).map(|&i| th[i]).unwrap_or(0.0),
-                                Persist::Decay(i) => (1.0 - th[*i]).powi(k as i32),
-                                Persist::HalfLife(i) => 0.5f64.powf(k as f64 / th[*i]),
-                            };
-                            let ph = phase_in.get(k).map(|&i| th[i]).unwrap_or(1.0);
-                            row[k] = p * ph;
+                }
+                Shape::Effect {
+                    persistence,
+                    years,
+                    phase_in,
+                } => {
+                    let last = years.map(|y| y as usize).unwrap_or(usize::MAX).min(len);
+                    // Persistence by k, advanced multiplicatively for decay and half-life.
+                    cur.fill(1.0);
+                    match persistence {
+                        Persist::Decay(i) => {
+                            for (st, &v) in step.iter_mut().zip(tt.row(*i)) {
+                                *st = 1.0 - v;
+                            }
+                        }
+                        Persist::HalfLife(i) => {
+                            for (st, &v) in step.iter_mut().zip(tt.row(*i)) {
+                                *st = 0.5f64.powf(1.0 / v);
+                            }
+                        }
+                        _ => step.fill(1.0),
+                    }
+                    for k in 0..last {
+                        let mut row = block.row_mut(k);
+                        match persistence {
+                            Persist::Full => row.fill(1.0),
+                            Persist::Profile(v) => match v.get(k) {
+                                Some(&i) => row.assign(&tt.row(i)),
+                                None => break,
+                            },
+                            Persist::Decay(_) | Persist::HalfLife(_) => {
+                                for ((r, c), st) in row.iter_mut().zip(cur.iter_mut()).zip(&step) {
+                                    *r = *c;
+                                    *c *= st;
+                                }
+                            }
+                        }
+                        if let Some(&i) = phase_in.get(k) {
+                            row.zip_mut_with(&tt.row(i), |r, &p| *r *= p);
                         }
                     }
                 }

@@ -7,7 +7,6 @@ use crate::io::{Loaded, MANIFEST};
 use crate::ledger::ledger;
 use crate::metrics::{Results, compute};
 use crate::model::{Conventions, Model, ParamSlot};
-use ndarray::Axis;
 use polars_io::SerWriter;
 use polars_io::csv::write::CsvWriter;
 use polars_io::parquet::write::ParquetWriter;
@@ -79,7 +78,7 @@ pub fn run(loaded: &Loaded) -> Result<Run> {
     let model = compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?;
     let theta = model.base_theta();
     let f = model.evaluate(theta.view());
-    let flows = f.values.index_axis(Axis(0), 0).to_owned();
+    let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
     let sc = &loaded.scenario;
     let summary = Summary {

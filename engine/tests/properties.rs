@@ -180,7 +180,7 @@ proptest! {
     fn sums_by_department_and_by_actor_equal_totals(s in spec()) {
         let m = model(&toml_of(&s, 1.0, 1.0));
         let f = m.evaluate(m.base_theta().view());
-        let r = compute(&m, f.values.index_axis(Axis(0), 0), f.participants[0], f.outcomes[0]);
+        let r = compute(&m, f.draw(0), f.participants[0], f.outcomes[0]);
         for groups in [&r.by_actor, &r.by_department] {
             let cost: f64 = groups.iter().map(|g| g.metrics.cost_pv).sum();
             let benefit: f64 = groups.iter().map(|g| g.metrics.benefit_pv).sum();
@@ -192,7 +192,7 @@ proptest! {
             }
         }
         // The ledger's present values add up to the NPV.
-        let df = engine::ledger::ledger(&m, f.values.index_axis(Axis(0), 0)).unwrap();
+        let df = engine::ledger::ledger(&m, f.draw(0)).unwrap();
         let pv: f64 = df.column("present_value").unwrap().f64().unwrap().sum().unwrap_or(0.0);
         let consequence_pv: f64 = r.total.metrics.benefit_pv;
         prop_assert!(close(-pv, r.total.metrics.npv), "{} vs {} ({})", -pv, r.total.metrics.npv, consequence_pv);
@@ -216,14 +216,14 @@ proptest! {
     fn zero_success_leaves_only_the_net_intervention_costs(s in spec()) {
         let m = model(&toml_of(&s, 1.0, 0.0));
         let f = m.evaluate(m.base_theta().view());
-        let r = compute(&m, f.values.index_axis(Axis(0), 0), f.participants[0], f.outcomes[0]);
+        let r = compute(&m, f.draw(0), f.participants[0], f.outcomes[0]);
         prop_assert_eq!(r.total.metrics.benefit_pv, 0.0);
         prop_assert_eq!(r.net_outcomes, 0.0);
         prop_assert!(close(r.total.metrics.npv, -r.total.metrics.cost_pv));
         // What remains is exactly costs + start-up − replaced services.
         let full = model(&toml_of(&s, 1.0, 1.0));
         let g = full.evaluate(full.base_theta().view());
-        let r2 = compute(&full, g.values.index_axis(Axis(0), 0), g.participants[0], g.outcomes[0]);
+        let r2 = compute(&full, g.draw(0), g.participants[0], g.outcomes[0]);
         prop_assert!(close(r.total.metrics.cost_pv, r2.total.metrics.cost_pv));
     }
 
