@@ -6,7 +6,6 @@ use engine::metrics::compute;
 use engine::model::Model;
 use engine::scenario::Scenario;
 use engine::source::Source;
-use ndarray::Axis;
 use polars::prelude::ChunkAgg;
 use proptest::prelude::*;
 
