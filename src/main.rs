@@ -28,8 +28,8 @@ enum Command {
     Run {
         /// Scenario file (TOML, format som-scenario/1).
         scenario: PathBuf,
-        /// Output directory; default results/<scenario name>. Replaced whole if it holds an
-        /// earlier som output.
+        /// Output directory; default results/<scenario file stem>. Replaced whole if it holds
+        /// an earlier som output.
         #[arg(short, long)]
         out: Option<PathBuf>,
         /// Print the summary as JSON instead of a table.
@@ -82,13 +82,10 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             let out = out.unwrap_or_else(|| default_out(&scenario));
             let run = run_to(&scenario, &out)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&run.summary).unwrap_or_default()
-                );
+                emit(&serde_json::to_string_pretty(&run.summary).unwrap_or_default());
             } else {
-                print!("{}", render::summary(&run));
-                println!("\nResults written to {}", out.display());
+                emit(&render::summary(&run));
+                emit(&format!("\nResults written to {}", out.display()));
             }
             Ok(())
         }
@@ -98,14 +95,14 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 match engine::load_scenario(path).and_then(|l| {
                     engine::compile::compile(&l.scenario, &l.source, &l.catalogues).map(|m| (l, m))
                 }) {
-                    Ok((_, m)) => println!(
+                    Ok((_, m)) => emit(&format!(
                         "ok: {} ({}; {} inputs, {} ledger lines, {} years)",
                         path.display(),
                         m.name,
                         m.params.len(),
                         m.cells.len(),
                         m.horizon()
-                    ),
+                    )),
                     Err(e) => errors.push(e),
                 }
             }
@@ -153,20 +150,24 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 rows.push((stem, dir, run));
             }
             if let Some((_, _, first)) = rows.first() {
-                print!("{}", render::summary(first));
+                emit(&render::summary(first));
             }
-            println!("\n{}", render::overview(&rows));
-            println!("Results written to {}", out.display());
+            emit(&format!("\n{}", render::overview(&rows)));
+            emit(&format!("Results written to {}", out.display()));
             Ok(())
         }
         Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&engine::scenario_schema()).unwrap_or_default()
-            );
+            emit(&serde_json::to_string_pretty(&engine::scenario_schema()).unwrap_or_default());
             Ok(())
         }
     }
+}
+
+/// Print a line to standard output; a closed pipe (`som schema | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
 }
 
 fn default_out(scenario: &Path) -> PathBuf {

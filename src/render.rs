@@ -1,6 +1,6 @@
 //! Rendering for the terminal: the readable summary and error diagnostics with a snippet.
 
-use engine::metrics::{GroupResult, Metrics};
+use engine::metrics::{GroupResult, Metrics, PaybackStatus};
 use std::fmt::Write;
 
 /// A number with thousands separators and no decimals.
@@ -28,8 +28,9 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 }
 
 fn payback(m: &Metrics) -> String {
-    match (m.payback_year, m.payback_calendar_year) {
-        (Some(y), Some(c)) => format!("{c} (year {y})"),
+    match (m.payback_status, m.payback_year, m.payback_calendar_year) {
+        (PaybackStatus::PaysBack, Some(y), Some(c)) => format!("{c} (year {y})"),
+        (PaybackStatus::NoNetInvestment, ..) => "no net investment".into(),
         _ => "not within horizon".into(),
     }
 }

@@ -207,6 +207,14 @@ pub struct ActorDef {
     pub name: Label,
     /// Department that receives this actor's flows when no department of the actor is named.
     pub default_department: String,
+    /// Part of the public sector. The total (the budget-economic result) covers public actors;
+    /// a non-public actor such as the citizen is reported beside it. Default true.
+    #[serde(default = "yes")]
+    pub public: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A department (forvaltning / udvalg), owned by one actor.

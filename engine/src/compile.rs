@@ -10,7 +10,7 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::model::*;
 use crate::param::Param;
 use crate::scenario::*;
-use crate::source::{FieldPath, Source};
+use crate::source::{FieldPath, Seg, Source};
 use std::collections::HashMap;
 
 /// Allowed range of a numeric input.
@@ -101,6 +101,7 @@ pub fn compile(sc: &Scenario, src: &Source, cat: &Catalogues) -> Result<Model> {
             id: a.id.clone(),
             name: a.name.en_or(&a.id),
             actor: 0,
+            public: a.public,
         })
         .collect();
     let departments: Vec<Entity> = map
@@ -110,6 +111,7 @@ pub fn compile(sc: &Scenario, src: &Source, cat: &Catalogues) -> Result<Model> {
             id: d.id.clone(),
             name: d.name.en_or(&d.id),
             actor: map.actors.iter().position(|a| a.id == d.actor).unwrap_or(0),
+            public: true,
         })
         .collect();
     let b = Builder {
@@ -211,13 +213,17 @@ impl<'a> Builder<'a> {
             (Some(d), _) => (d, path.key("department")),
             (None, Some(a)) => return Some((a, self.default_dept_of_actor(a))),
             (None, None) => match fallback {
+                // An unknown [intervention] department is reported once, where it is named.
+                Some(d) if self.dept_index(d).is_none() => return None,
                 Some(d) => (d, FieldPath::root().key("intervention").key("department")),
                 None => {
-                    self.diag(
-                        path,
+                    let hint = if path.0.first() == Some(&Seg::Key("intervention".into())) {
                         "no department: give `department` (or `actor`) on this line, or \
-                         `department` in [intervention]",
-                    );
+                         `department` in [intervention]"
+                    } else {
+                        "no department: give `department` (or `actor`) on this line"
+                    };
+                    self.diag(path, hint);
                     return None;
                 }
             },
@@ -247,6 +253,7 @@ impl<'a> Builder<'a> {
         path: &FieldPath,
         item_id: &str,
         department: Option<&str>,
+        fallback: Option<&str>,
     ) -> Option<Vec<Target>> {
         let cat = &self.cat.prices.0;
         let Some(idx) = cat.items.iter().position(|i| i.id == item_id) else {
@@ -296,20 +303,39 @@ impl<'a> Builder<'a> {
                 return None;
             }
         };
-        // The item's own department.
-        let own = item
-            .department
-            .clone()
-            .or_else(|| {
-                item.function.as_deref().and_then(|f| {
-                    self.cat
-                        .departments
-                        .0
-                        .department_of_function(f)
-                        .map(str::to_string)
-                })
-            })
-            .and_then(|d| self.dept_index(&d));
+        // The item's own department: named, or owned by its function in the department map.
+        let map_name = &self.cat.departments.1.name;
+        let own = match (&item.department, &item.function) {
+            (Some(d), _) => match self.dept_index(d) {
+                Some(i) => Some(i),
+                None => {
+                    let d = self.cat.prices.1.diag(
+                        &cat_path.key("department"),
+                        format!(
+                            "item `{item_id}` names department `{d}`, which the department map \
+                             `{map_name}` does not have"
+                        ),
+                    );
+                    self.diags.push(d);
+                    return None;
+                }
+            },
+            (None, Some(f)) => match self.cat.departments.0.department_of_function(f) {
+                Some(d) => self.dept_index(d),
+                None => {
+                    let d = self.cat.prices.1.diag(
+                        &cat_path.key("function"),
+                        format!(
+                            "no department owns function `{f}` of item `{item_id}` in the \
+                             department map `{map_name}`; add it to a department's `functions`"
+                        ),
+                    );
+                    self.diags.push(d);
+                    return None;
+                }
+            },
+            (None, None) => None,
+        };
         let line_dept = match department {
             Some(d) => match self.dept_index(d) {
                 Some(i) => Some(i),
@@ -335,7 +361,8 @@ impl<'a> Builder<'a> {
                 self.diags.push(d);
                 return None;
             };
-            let dept = [line_dept, own]
+            let fallback = fallback.and_then(|d| self.dept_index(d));
+            let dept = [line_dept, fallback, own]
                 .into_iter()
                 .flatten()
                 .find(|&d| self.departments[d].actor == a)
@@ -390,7 +417,7 @@ impl<'a> Builder<'a> {
                     return None;
                 }
                 let q = self.param(&path.key("units"), u, range);
-                let targets = self.place_item(path, it, line.department)?;
+                let targets = self.place_item(path, it, line.department, fallback_dept)?;
                 Some((targets, q))
             }
             (None, Some(_), None) => {
@@ -498,10 +525,8 @@ impl<'a> Builder<'a> {
                 }
                 (None, Some(r)) => {
                     let p = root.key("discounting").key("rate");
-                    if let Some(msg) = Range::AboveMinusOne.check(r.value) {
-                        self.diag(&p, format!("{msg}, got {}", r.value));
-                    }
-                    let v = r.value;
+                    let slot = self.param(&p, r, Range::AboveMinusOne);
+                    let v = self.params[slot].value;
                     (
                         Box::new(move |_| v),
                         format!("constant {:.4}", v),
@@ -674,8 +699,13 @@ impl<'a> Builder<'a> {
         ] {
             for (i, c) in lines.iter().enumerate() {
                 let p = ip.key(list_name).index(i);
-                let Some((targets, q)) =
-                    self.line_targets(&p, c.into(), fallback, Range::NonNegative)
+                // A replaced catalogue service stays with the department that provides it.
+                let fb = if component == Component::ReplacedService && c.item.is_some() {
+                    None
+                } else {
+                    fallback
+                };
+                let Some((targets, q)) = self.line_targets(&p, c.into(), fb, Range::NonNegative)
                 else {
                     continue;
                 };
@@ -793,7 +823,10 @@ impl<'a> Builder<'a> {
                         let mut factors = vec![Factor::id(n)];
                         factors.extend(success.iter().copied());
                         factors.push(Factor::id(q));
-                        if let Some(r) = reduction {
+                        // Optimism bias reduces savings only: an adverse consequence (extra
+                        // expenditure) is never made smaller by it.
+                        let saving = price * self.params[q].value < 0.0;
+                        if let Some(r) = reduction.filter(|_| saving) {
                             factors.push(Factor {
                                 param: r,
                                 op: Op::OneMinus,
@@ -881,15 +914,18 @@ impl<'a> Builder<'a> {
 }
 
 /// The payback rule, stated in every summary.
-pub const PAYBACK_RULE: &str = "payback year = the first projection year at the end of which the \
-cumulative discounted net benefit (benefits − costs) is ≥ 0 and stays ≥ 0 to the horizon; \
-fractional payback interpolates linearly within that year between the cumulative values at the \
-end of the year before and of that year; none if the cumulative net is negative at the horizon";
+pub const PAYBACK_RULE: &str = "payback year = the first projection year t after which the \
+cumulative discounted net benefit (benefits − costs, summed over years 0..t) is ≥ 0 and stays ≥ 0 \
+to the horizon; payback_years = t + f, where f in (0, 1] interpolates linearly between the \
+cumulative values after year t − 1 and after year t; status no_net_investment when the \
+cumulative net is never negative, not_within_horizon when it is negative at the horizon; \
+payback_year_undiscounted applies the same rule to undiscounted flows";
 
 /// The sign rule, stated in every summary.
-pub const SIGN_RULE: &str = "ledger values are changes in public expenditure in the scenario's \
-price year: expenditure +, saving −; incremental = intervention arm − baseline arm; costs = \
-incremental investment; benefits = − incremental consequences";
+pub const SIGN_RULE: &str = "ledger values are changes in expenditure in the scenario's price \
+year: expenditure +, saving −; incremental = intervention arm − baseline arm; costs = \
+incremental investment; benefits = − incremental consequences; the total covers the public \
+actors (the budget-economic result), non-public actors such as the citizen are reported by actor";
 
 fn check_names<'s>(b: &mut Builder, path: &FieldPath, names: impl Iterator<Item = &'s String>) {
     let mut seen = std::collections::BTreeSet::new();

@@ -15,6 +15,7 @@ pub const COLUMNS: &[&str] = &[
     "item",
     "catalogue_item",
     "actor",
+    "public",
     "department",
     "value",
     "incremental",
@@ -34,6 +35,7 @@ pub fn ledger(model: &Model, flows: ArrayView2<f64>) -> PolarsResult<DataFrame> 
     let mut item = Vec::with_capacity(n);
     let mut cat_item: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut actor = Vec::with_capacity(n);
+    let mut public = Vec::with_capacity(n);
     let mut dept = Vec::with_capacity(n);
     let mut value = Vec::with_capacity(n);
     let mut incr = Vec::with_capacity(n);
@@ -43,7 +45,8 @@ pub fn ledger(model: &Model, flows: ArrayView2<f64>) -> PolarsResult<DataFrame> 
         let it = &model.items[cell.item];
         for t in 0..h {
             let v = flows[[c, t]];
-            let inc = cell.arm.sign() * v;
+            // `+ 0.0` turns the −0.0 of a negated zero into 0.0.
+            let inc = cell.arm.sign() * v + 0.0;
             year.push(t as i32);
             cal.push(model.years[t]);
             arm.push(cell.arm.as_str());
@@ -52,11 +55,12 @@ pub fn ledger(model: &Model, flows: ArrayView2<f64>) -> PolarsResult<DataFrame> 
             item.push(it.name.as_str());
             cat_item.push(it.catalogue_id.as_deref());
             actor.push(model.actors[cell.actor].id.as_str());
+            public.push(model.actors[cell.actor].public);
             dept.push(model.departments[cell.department].id.as_str());
             value.push(v);
             incr.push(inc);
             df.push(model.discount[t]);
-            pv.push(inc * model.discount[t]);
+            pv.push(inc * model.discount[t] + 0.0);
         }
     }
     DataFrame::new_infer_height(vec![
@@ -68,6 +72,7 @@ pub fn ledger(model: &Model, flows: ArrayView2<f64>) -> PolarsResult<DataFrame> 
         Column::new("item".into(), item),
         Column::new("catalogue_item".into(), cat_item),
         Column::new("actor".into(), actor),
+        Column::new("public".into(), public),
         Column::new("department".into(), dept),
         Column::new("value".into(), value),
         Column::new("incremental".into(), incr),

@@ -18,18 +18,40 @@ pub struct Metrics {
     pub bcr: Option<f64>,
     /// `npv / cost_pv`; null where `cost_pv ≤ 0`.
     pub roi: Option<f64>,
-    /// Projection year of payback (see the payback rule); null if it does not pay back.
+    /// Whether and how the group pays back (see the payback rule).
+    pub payback_status: PaybackStatus,
+    /// Projection year of payback; null unless the status is `pays_back`.
     pub payback_year: Option<u32>,
     /// Calendar year of payback.
     pub payback_calendar_year: Option<i32>,
-    /// Payback in years with linear interpolation within the payback year.
-    pub payback_fractional: Option<f64>,
+    /// Years from the start of year 0 to break-even, interpolated within the payback year.
+    pub payback_years: Option<f64>,
     /// Payback year on undiscounted flows.
     pub payback_year_undiscounted: Option<u32>,
     /// Undiscounted sums over the horizon.
     pub cost_nominal: f64,
     pub benefit_nominal: f64,
     pub net_nominal: f64,
+}
+
+/// Whether a group pays back within the horizon.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PaybackStatus {
+    /// The cumulative net turns and stays non-negative within the horizon.
+    PaysBack,
+    /// The cumulative net is never negative: there is no net investment to pay back.
+    NoNetInvestment,
+    /// The cumulative net is still negative at the horizon.
+    NotWithinHorizon,
+}
+
+/// Payback of a series of yearly net flows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Payback {
+    pub status: PaybackStatus,
+    pub year: Option<u32>,
+    pub years: Option<f64>,
 }
 
 /// One year of a group's flows.
@@ -67,9 +89,12 @@ pub struct WhoPaysWhoGains {
     pub investing: Vec<String>,
     /// Their shares of the total investment.
     pub investing_share: Vec<f64>,
-    /// Departments with a non-zero present-value gain (columns), and their actors.
+    /// Departments with a present-value gain (columns), and their actors. A department whose
+    /// replaced services exceed its own costs (a negative investment) counts that as a gain.
     pub gaining: Vec<String>,
     pub gaining_actor: Vec<String>,
+    /// Each gaining department's PV gain.
+    pub gain: Vec<f64>,
     /// `matrix[i][j]`: gain of department j attributed to investing department i (PV).
     pub matrix: Vec<Vec<f64>>,
 }
@@ -91,7 +116,9 @@ pub struct Results {
 }
 
 const MATRIX_RULE: &str = "matrix[i][j] = (PV investment of department i ÷ PV investment of all \
-investing departments) × PV gain of department j";
+investing departments) × PV gain of department j, where the gain is the PV benefit plus any \
+negative PV investment (replaced services exceeding own costs); rows sum to each investing \
+department's share of all gains";
 
 /// Metrics of one draw: `flows` is `[cell, year]`.
 pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcomes: f64) -> Results {
@@ -106,8 +133,14 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
     present[0] = true;
     for (c, cell) in model.cells.iter().enumerate() {
         let s = cell.arm.sign();
-        let groups = [0, 1 + cell.actor, 1 + na + cell.department];
-        for &g in &groups {
+        // The total is the public sector's: a non-public actor's cells go to its own groups.
+        let all = [1 + cell.actor, 1 + na + cell.department, 0];
+        let groups = if model.actors[cell.actor].public {
+            &all[..]
+        } else {
+            &all[..2]
+        };
+        for &g in groups {
             present[g] = true;
         }
         for t in 0..h {
@@ -120,7 +153,7 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
                 Kind::Investment => v,
                 Kind::Consequence => -v,
             };
-            for &g in &groups {
+            for &g in groups {
                 target[g * h + t] += delta;
             }
         }
@@ -140,7 +173,7 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
             &benefit[g * h..(g + 1) * h],
         ),
     };
-    let total = group(0, "total", "Total", None);
+    let total = group(0, "total", "Total (public sector)", None);
     let by_actor: Vec<GroupResult> = (0..na)
         .filter(|a| present[1 + a])
         .map(|a| group(1 + a, &model.actors[a].id, &model.actors[a].name, None))
@@ -172,18 +205,17 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
 
 fn who_pays_who_gains(depts: &[GroupResult]) -> WhoPaysWhoGains {
     let investing: Vec<&GroupResult> = depts.iter().filter(|d| d.metrics.cost_pv > 0.0).collect();
-    let gaining: Vec<&GroupResult> = depts
-        .iter()
-        .filter(|d| d.metrics.benefit_pv != 0.0)
-        .collect();
+    let gain_of = |d: &GroupResult| d.metrics.benefit_pv + (-d.metrics.cost_pv).max(0.0);
+    let gaining: Vec<&GroupResult> = depts.iter().filter(|d| gain_of(d) != 0.0).collect();
     let total_cost: f64 = investing.iter().map(|d| d.metrics.cost_pv).sum();
     let shares: Vec<f64> = investing
         .iter()
         .map(|d| d.metrics.cost_pv / total_cost)
         .collect();
+    let gain: Vec<f64> = gaining.iter().map(|d| gain_of(d)).collect();
     let matrix = shares
         .iter()
-        .map(|s| gaining.iter().map(|g| s * g.metrics.benefit_pv).collect())
+        .map(|s| gain.iter().map(|g| s * g).collect())
         .collect();
     WhoPaysWhoGains {
         rule: MATRIX_RULE,
@@ -194,6 +226,7 @@ fn who_pays_who_gains(depts: &[GroupResult]) -> WhoPaysWhoGains {
             .iter()
             .map(|d| d.actor.clone().unwrap_or_default())
             .collect(),
+        gain,
         matrix,
     }
 }
@@ -228,8 +261,7 @@ fn group_metrics(model: &Model, cost: &[f64], benefit: &[f64]) -> Metrics {
         .map(|t| (benefit[t] - cost[t]) * df[t])
         .collect();
     let net: Vec<f64> = (0..cost.len()).map(|t| benefit[t] - cost[t]).collect();
-    let (payback_year, payback_fractional) = payback(&net_pv);
-    let (payback_year_undiscounted, _) = payback(&net);
+    let pb = payback(&net_pv);
     let cost_nominal: f64 = cost.iter().sum();
     let benefit_nominal: f64 = benefit.iter().sum();
     Metrics {
@@ -238,10 +270,11 @@ fn group_metrics(model: &Model, cost: &[f64], benefit: &[f64]) -> Metrics {
         npv,
         bcr: (cost_pv > 0.0).then(|| benefit_pv / cost_pv),
         roi: (cost_pv > 0.0).then(|| npv / cost_pv),
-        payback_year,
-        payback_calendar_year: payback_year.map(|t| model.first_year + t as i32),
-        payback_fractional,
-        payback_year_undiscounted,
+        payback_status: pb.status,
+        payback_year: pb.year,
+        payback_calendar_year: pb.year.map(|t| model.first_year + t as i32),
+        payback_years: pb.years,
+        payback_year_undiscounted: payback(&net).year,
         cost_nominal,
         benefit_nominal,
         net_nominal: benefit_nominal - cost_nominal,
@@ -249,7 +282,7 @@ fn group_metrics(model: &Model, cost: &[f64], benefit: &[f64]) -> Metrics {
 }
 
 /// Payback under [`crate::compile::PAYBACK_RULE`] from yearly net flows.
-pub fn payback(net: &[f64]) -> (Option<u32>, Option<f64>) {
+pub fn payback(net: &[f64]) -> Payback {
     let scale: f64 = net.iter().map(|x| x.abs()).sum::<f64>().max(1.0);
     let tol = 1e-9 * scale;
     let mut cum = Vec::with_capacity(net.len());
@@ -260,12 +293,24 @@ pub fn payback(net: &[f64]) -> (Option<u32>, Option<f64>) {
     }
     // Last year with a negative cumulative value.
     match cum.iter().rposition(|&c| c < -tol) {
-        None => (Some(0), Some(0.0)),
-        Some(t) if t + 1 == cum.len() => (None, None),
+        None => Payback {
+            status: PaybackStatus::NoNetInvestment,
+            year: None,
+            years: None,
+        },
+        Some(t) if t + 1 == cum.len() => Payback {
+            status: PaybackStatus::NotWithinHorizon,
+            year: None,
+            years: None,
+        },
         Some(t) => {
             let y = t + 1;
-            let frac = t as f64 + (-cum[t]) / (cum[y] - cum[t]);
-            (Some(y as u32), Some(frac))
+            let f = (-cum[t]) / (cum[y] - cum[t]);
+            Payback {
+                status: PaybackStatus::PaysBack,
+                year: Some(y as u32),
+                years: Some(y as f64 + f),
+            }
         }
     }
 }
@@ -277,12 +322,17 @@ mod tests {
     #[test]
     fn payback_is_first_year_cumulative_stays_nonnegative() {
         // Reference worked example: −165,000; +136,347.8; +92,215.5 (PV) → year 2.
-        let (y, f) = payback(&[-165_000.0, 136_347.83, 92_215.5]);
-        assert_eq!(y, Some(2));
-        assert!((f.unwrap() - (1.0 + 28_652.17 / 92_215.5)).abs() < 1e-9);
-        assert_eq!(payback(&[-1.0, -1.0]), (None, None));
-        assert_eq!(payback(&[0.0, 1.0]), (Some(0), Some(0.0)));
+        let p = payback(&[-165_000.0, 136_347.83, 92_215.5]);
+        assert_eq!(p.status, PaybackStatus::PaysBack);
+        assert_eq!(p.year, Some(2));
+        assert!((p.years.unwrap() - (2.0 + 28_652.17 / 92_215.5)).abs() < 1e-9);
+        assert_eq!(
+            payback(&[-1.0, -1.0]).status,
+            PaybackStatus::NotWithinHorizon
+        );
+        assert_eq!(payback(&[0.0, 1.0]).status, PaybackStatus::NoNetInvestment);
+        assert_eq!(payback(&[0.0, 1.0]).year, None);
         // Dips below zero again: payback is after the last dip.
-        assert_eq!(payback(&[-10.0, 20.0, -15.0, 10.0]).0, Some(3));
+        assert_eq!(payback(&[-10.0, 20.0, -15.0, 10.0]).year, Some(3));
     }
 }

@@ -87,6 +87,9 @@ pub struct Entity {
     /// For a department, the index of its actor.
     #[serde(skip)]
     pub actor: usize,
+    /// For an actor: whether it is part of the public sector (the total covers public actors).
+    #[serde(skip)]
+    pub public: bool,
 }
 
 /// A ledger item: one cost, replaced-service, start-up or consequence line of the scenario.
@@ -95,7 +98,7 @@ pub struct Item {
     pub name: String,
     /// The unit-price catalogue item it is priced from, if any.
     pub catalogue_id: Option<String>,
-    /// The unit price by actor in the scenario's price year, where priced from the catalogue.
+    /// Where the line's figure comes from, as the scenario states it.
     pub source: Option<String>,
 }
 

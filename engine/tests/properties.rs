@@ -6,7 +6,6 @@ use engine::metrics::compute;
 use engine::model::Model;
 use engine::scenario::Scenario;
 use engine::source::Source;
-use polars::prelude::ChunkAgg;
 use proptest::prelude::*;
 
 const DEPTS: &[&str] = &[
@@ -180,7 +179,15 @@ proptest! {
         let m = model(&toml_of(&s, 1.0, 1.0));
         let f = m.evaluate(m.base_theta().view());
         let r = compute(&m, f.draw(0), f.participants[0], f.outcomes[0]);
-        for groups in [&r.by_actor, &r.by_department] {
+        // The total is the public sector's: sum the groups of public actors.
+        let public = |actor: &str| m.actors.iter().any(|a| a.id == actor && a.public);
+        let actors: Vec<_> = r.by_actor.iter().filter(|g| public(&g.id)).collect();
+        let depts: Vec<_> = r
+            .by_department
+            .iter()
+            .filter(|g| public(g.actor.as_deref().unwrap()))
+            .collect();
+        for groups in [&actors, &depts] {
             let cost: f64 = groups.iter().map(|g| g.metrics.cost_pv).sum();
             let benefit: f64 = groups.iter().map(|g| g.metrics.benefit_pv).sum();
             prop_assert!(close(cost, r.total.metrics.cost_pv));
@@ -190,11 +197,22 @@ proptest! {
                 prop_assert!(close(net, r.total.years[t].net));
             }
         }
-        // The ledger's present values add up to the NPV.
+        // The ledger's present values of public actors add up to minus the NPV.
         let df = engine::ledger::ledger(&m, f.draw(0)).unwrap();
-        let pv: f64 = df.column("present_value").unwrap().f64().unwrap().sum().unwrap_or(0.0);
-        let consequence_pv: f64 = r.total.metrics.benefit_pv;
-        prop_assert!(close(-pv, r.total.metrics.npv), "{} vs {} ({})", -pv, r.total.metrics.npv, consequence_pv);
+        let pv = df.column("present_value").unwrap().f64().unwrap();
+        let is_public = df.column("public").unwrap().bool().unwrap();
+        let sum: f64 = (0..df.height())
+            .filter(|&i| is_public.get(i) == Some(true))
+            .map(|i| pv.get(i).unwrap())
+            .sum();
+        prop_assert!(close(-sum, r.total.metrics.npv), "{} vs {}", -sum, r.total.metrics.npv);
+        // Who pays who gains hands out exactly the gains.
+        let w = &r.who_pays_who_gains;
+        if !w.investing.is_empty() {
+            let handed: f64 = w.matrix.iter().flatten().sum();
+            let gains: f64 = w.gain.iter().sum();
+            prop_assert!(close(handed, gains));
+        }
     }
 
     #[test]
