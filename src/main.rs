@@ -2,6 +2,9 @@
 //!
 //! The binary parses arguments, calls the engine and renders; it computes nothing itself.
 
+mod cmd_check;
+mod cmd_pseudonymize;
+mod cmd_synth;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +53,13 @@ enum Command {
     },
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
+    /// Generate synthetic case data with known true effects (persons, services, states, truth.json).
+    Synth(cmd_synth::SynthArgs),
+    /// Check case data against the contract and print a data-quality report (aggregates only;
+    /// small groups suppressed; CPR-like ids refused unless --pseudonymize).
+    Check(cmd_check::CheckArgs),
+    /// Write copies of case-data tables with person ids replaced by keyed pseudonyms.
+    Pseudonymize(cmd_pseudonymize::PseudonymizeArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +129,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                                 line: None,
                                 column: None,
                                 field: String::new(),
+                                row: None,
                                 message: other.to_string(),
                             }],
                         })
@@ -154,6 +165,15 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             }
             emit(&format!("\n{}", render::overview(&rows)));
             emit(&format!("Results written to {}", out.display()));
+            Ok(())
+        }
+        Command::Synth(args) => cmd_synth::run(&args),
+        Command::Pseudonymize(args) => {
+            emit(&cmd_pseudonymize::run(&args)?);
+            Ok(())
+        }
+        Command::Check(args) => {
+            emit(&cmd_check::run(&args)?);
             Ok(())
         }
         Command::Schema => {

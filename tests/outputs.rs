@@ -142,7 +142,11 @@ fn validate_examples(doc_path: &str) -> usize {
                 let file = dir.join(format!("example-{n}.toml"));
                 std::fs::write(&file, &b).unwrap();
                 let o = som(&["validate", file.to_str().unwrap()]);
-                assert!(o.status.success(), "{doc_path}, example {n}:\n{b}\n{}", stderr(&o));
+                assert!(
+                    o.status.success(),
+                    "{doc_path}, example {n}:\n{b}\n{}",
+                    stderr(&o)
+                );
                 n += 1;
                 block = None;
             }
@@ -159,6 +163,9 @@ fn validate_examples(doc_path: &str) -> usize {
 #[test]
 fn documented_examples_validate() {
     let n = validate_examples("docs/scenario-format.md");
-    assert!(n >= 3, "expected at least three complete examples, found {n}");
+    assert!(
+        n >= 3,
+        "expected at least three complete examples, found {n}"
+    );
     assert_eq!(validate_examples("README.md"), 1);
 }

@@ -18,3 +18,19 @@ pub const DEPARTMENTS: (&str, &str) = (
     "builtin:models/catalogues/departments-dk.toml",
     include_str!("../../models/catalogues/departments-dk.toml"),
 );
+
+/// The 98 Danish municipalities (code, name, region), `datasets/reference/municipalities.csv`.
+pub const MUNICIPALITIES: (&str, &str) = (
+    "builtin:datasets/reference/municipalities.csv",
+    include_str!("../../datasets/reference/municipalities.csv"),
+);
+
+/// Municipality codes of [`MUNICIPALITIES`].
+pub fn municipality_codes() -> Vec<u16> {
+    MUNICIPALITIES
+        .1
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next()?.trim().parse().ok())
+        .collect()
+}

@@ -17,8 +17,11 @@ pub struct Diagnostic {
     pub line: Option<usize>,
     /// 1-based column (in characters), where known.
     pub column: Option<usize>,
-    /// Dotted path of the field, e.g. `cohort[1].participants`; empty for the whole file.
+    /// Dotted path of the field, e.g. `cohort[1].participants`, or a table's column name;
+    /// empty for the whole file.
     pub field: String,
+    /// 1-based data row of a table (case data), where the problem is in one row.
+    pub row: Option<usize>,
     /// What is wrong and what is expected.
     pub message: String,
 }
@@ -26,6 +29,13 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
+        if let Some(row) = self.row {
+            return if self.field.is_empty() {
+                write!(f, " row {row}: {}", self.message)
+            } else {
+                write!(f, " row {row}, column `{}`: {}", self.field, self.message)
+            };
+        }
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {

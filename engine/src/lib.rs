@@ -6,6 +6,7 @@
 //! exits the process.
 
 pub mod builtin;
+pub mod casedata;
 pub mod catalogue;
 pub mod compile;
 pub mod discount;
@@ -18,6 +19,7 @@ pub mod param;
 pub mod scenario;
 pub mod source;
 pub mod summary;
+pub mod synth;
 
 pub use error::{Diagnostic, Error, Result};
 pub use io::{Loaded, load_scenario, write_outputs};

@@ -128,6 +128,7 @@ impl Source {
             line,
             column,
             field: path.to_string(),
+            row: None,
             message: message.into(),
         }
     }
@@ -155,6 +156,7 @@ impl Source {
             line,
             column,
             field: field.to_string(),
+            row: None,
             message: e.message().trim().to_string(),
         }
     }

@@ -111,6 +111,22 @@ pub fn run(loaded: &Loaded) -> Result<Run> {
     })
 }
 
+/// A data frame as CSV bytes (comma-separated, point decimals, header row).
+pub fn csv_bytes(df: &mut polars::prelude::DataFrame) -> polars::prelude::PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    CsvWriter::new(&mut out).finish(df)?;
+    Ok(out)
+}
+
+/// A data frame as Parquet bytes.
+pub fn parquet_bytes(
+    df: &mut polars::prelude::DataFrame,
+) -> polars::prelude::PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out).finish(df)?;
+    Ok(out)
+}
+
 fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
     Error::Write {
         path: file.into(),
@@ -126,15 +142,9 @@ impl Run {
             serde_json::to_vec_pretty(&self.summary).map_err(|e| out_err("summary.json", e))?;
         files.push(("summary.json".to_string(), summary));
         let mut df = ledger(&self.model, self.flows.view()).map_err(|e| out_err("ledger", e))?;
-        let mut parquet = Vec::new();
-        ParquetWriter::new(&mut parquet)
-            .finish(&mut df)
-            .map_err(|e| out_err("ledger.parquet", e))?;
+        let parquet = parquet_bytes(&mut df).map_err(|e| out_err("ledger.parquet", e))?;
         files.push(("ledger.parquet".to_string(), parquet));
-        let mut csv = Vec::new();
-        CsvWriter::new(&mut csv)
-            .finish(&mut df)
-            .map_err(|e| out_err("ledger.csv", e))?;
+        let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
         let outputs: Vec<serde_json::Value> = files
             .iter()

@@ -5,6 +5,10 @@
 //! is staged in a sibling directory and moved into place in one rename, so that a run leaves
 //! either all of its outputs or none.
 
+pub mod casedata;
+mod synth;
+pub use synth::{SYNTH_MARKER, SynthReport, write_synth};
+
 use crate::builtin;
 use crate::catalogue::Catalogues;
 use crate::error::{Error, Result};

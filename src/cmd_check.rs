@@ -1,0 +1,398 @@
+//! `som check`: read case data, validate it against the contract and print the data-quality
+//! report. With `--out`, write the report and the group summaries (aggregates only).
+
+use crate::render::thousands;
+use engine::casedata::{self, Options, Reference, Tables, cpr::Key, parse::DecimalMark};
+use engine::io::casedata::{ReadOptions, TableReader, locate, read_key_file};
+use engine::{Diagnostic, Error};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// Options shared by the commands that read case data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CaseArgs {
+    /// A folder of case data (with dataset.toml, or persons.* / services.* / states.* files),
+    /// or the table files themselves.
+    #[arg(required = true)]
+    pub cases: Vec<PathBuf>,
+    /// Replace every person id by a keyed pseudonym (HMAC-SHA-256). The key comes from the
+    /// environment variable SOM_PSEUDONYM_KEY or from --key-file and is never written.
+    #[arg(long)]
+    pub pseudonymize: bool,
+    /// File holding the pseudonymisation key (at least 16 characters).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// First month of the declared period (YYYY-MM); overrides dataset.toml.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month of the declared period (YYYY-MM); overrides dataset.toml.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Suppress groups of fewer persons than this (default 5; it can only be raised).
+    #[arg(long, default_value_t = casedata::MIN_DISCLOSURE_THRESHOLD)]
+    pub disclosure_threshold: usize,
+    /// Department map (default: the bundled map of a typical Danish municipality).
+    #[arg(long)]
+    pub departments: Option<PathBuf>,
+    /// Unit-price catalogue whose item ids may appear as service codes (default: bundled).
+    #[arg(long)]
+    pub prices: Option<PathBuf>,
+    /// CSV field separator (default: detected from the header line).
+    #[arg(long)]
+    pub separator: Option<char>,
+    /// Decimal mark of numbers written as text: comma (1.234,50) or point (1,234.50).
+    #[arg(long, value_parser = ["comma", "point"])]
+    pub decimal: Option<String>,
+    /// Text encoding of CSV files (default: detected).
+    #[arg(long, value_parser = ["utf-8", "windows-1252"])]
+    pub encoding: Option<String>,
+    /// Index year of non-participants in the relative-year summary (default: the median start
+    /// year of the participants).
+    #[arg(long)]
+    pub reference_year: Option<i32>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Write quality.json, by-year.csv, by-relative-year.csv and manifest.json here.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn invalid(field: &str, message: String) -> Error {
+    Error::Invalid(vec![Diagnostic {
+        file: String::new(),
+        line: None,
+        column: None,
+        field: field.to_string(),
+        row: None,
+        message,
+    }])
+}
+
+/// Read and validate the case data named by `args`.
+pub fn load(
+    args: &CaseArgs,
+) -> Result<(casedata::CaseData, Options, Vec<engine::summary::InputHash>), Error> {
+    let located = locate(&args.cases)?;
+    let key = if args.pseudonymize {
+        let bytes = match (&args.key_file, std::env::var("SOM_PSEUDONYM_KEY")) {
+            (Some(f), _) => read_key_file(f)?,
+            (None, Ok(k)) if !k.trim().is_empty() => k.trim().as_bytes().to_vec(),
+            _ => {
+                return Err(invalid(
+                    "--pseudonymize",
+                    "needs a key: set SOM_PSEUDONYM_KEY or give --key-file".into(),
+                ));
+            }
+        };
+        Some(Key::new(bytes).ok_or_else(|| {
+            invalid(
+                "--pseudonymize",
+                "the key is too short: use at least 16 characters".into(),
+            )
+        })?)
+    } else {
+        None
+    };
+    let mut period = None;
+    if let Some((spec, src)) = &located.spec
+        && let Some(p) = &spec.period
+    {
+        period = Some(p.parse().map_err(|m| {
+            Error::Invalid(vec![
+                src.diag(&engine::source::FieldPath::root().key("period"), m),
+            ])
+        })?);
+    }
+    match (&args.from, &args.to) {
+        (Some(f), Some(t)) => {
+            let spec = casedata::PeriodSpec {
+                from: f.clone(),
+                to: t.clone(),
+            };
+            period = Some(spec.parse().map_err(|m| invalid("--from/--to", m))?);
+        }
+        (None, None) => {}
+        _ => return Err(invalid("--from/--to", "give both --from and --to".into())),
+    }
+    let opts = Options {
+        disclosure_threshold: args.disclosure_threshold,
+        key,
+        period,
+        decimal: args.decimal.as_deref().map(|d| {
+            if d == "comma" {
+                DecimalMark::Comma
+            } else {
+                DecimalMark::Point
+            }
+        }),
+        reference_year: args.reference_year,
+    };
+    let read = ReadOptions {
+        separator: args.separator.map(|c| c as u8),
+        windows_1252: args.encoding.as_deref().map(|e| e == "windows-1252"),
+        batch_rows: None,
+    };
+    let cat = engine::catalogue::Catalogues::builtin()?;
+    let departments = match &args.departments {
+        Some(p) => {
+            let src = engine::io::read_source(p)?;
+            let m: engine::catalogue::DepartmentMap =
+                src.parse().map_err(|d| Error::Invalid(vec![d]))?;
+            m.validate(&src)?;
+            m
+        }
+        None => cat.departments.0.clone(),
+    };
+    let prices = match &args.prices {
+        Some(p) => {
+            let src = engine::io::read_source(p)?;
+            src.parse().map_err(|d| Error::Invalid(vec![d]))?
+        }
+        None => cat.prices.0.clone(),
+    };
+    let municipalities = engine::builtin::municipality_codes();
+    let mut persons = TableReader::open(&located.persons, &read, "persons")?;
+    let mut services = TableReader::open(&located.services, &read, "services")?;
+    let mut states = match &located.states {
+        Some(p) => Some(TableReader::open(p, &read, "states")?),
+        None => None,
+    };
+    let reference = Reference {
+        municipalities: &municipalities,
+        departments: &departments,
+        prices: &prices,
+    };
+    let data = casedata::ingest(
+        Tables {
+            persons: &mut persons,
+            services: &mut services,
+            states: states.as_mut(),
+        },
+        &reference,
+        &opts,
+    )?;
+    let mut inputs: Vec<engine::summary::InputHash> = data
+        .report
+        .files
+        .iter()
+        .map(|f| engine::summary::InputHash {
+            role: String::new(),
+            path: f.file.clone(),
+            sha256: f.sha256.clone(),
+        })
+        .collect();
+    for (i, role) in ["persons", "services", "states"].iter().enumerate() {
+        if let Some(h) = inputs.get_mut(i) {
+            h.role = role.to_string();
+        }
+    }
+    if let Some((_, src)) = &located.spec {
+        inputs.push(engine::summary::InputHash {
+            role: "dataset".into(),
+            path: src.name.clone(),
+            sha256: src.sha256(),
+        });
+    }
+    Ok((data, opts, inputs))
+}
+
+pub fn run(args: &CheckArgs) -> Result<String, Error> {
+    let (data, opts, inputs) = load(&args.case)?;
+    let (by_year, by_rel) = casedata::summaries(&data, &opts);
+    if let Some(out) = &args.out {
+        let mut files = Vec::new();
+        files.push((
+            "quality.json".to_string(),
+            serde_json::to_vec_pretty(&data.report).unwrap_or_default(),
+        ));
+        for (name, rows, col) in [
+            ("by-year.csv", &by_year, "year"),
+            ("by-relative-year.csv", &by_rel, "year_since_index"),
+        ] {
+            let mut df = casedata::group_frame(rows, col).map_err(|e| Error::Write {
+                path: out.join(name),
+                message: e.to_string(),
+            })?;
+            let bytes = engine::summary::csv_bytes(&mut df).map_err(|e| Error::Write {
+                path: out.join(name),
+                message: e.to_string(),
+            })?;
+            files.push((name.to_string(), bytes));
+        }
+        let manifest = serde_json::json!({
+            "format": "som-manifest/1",
+            "som_version": engine::summary::VERSION,
+            "command": "check",
+            "disclosure_threshold": opts.disclosure_threshold,
+            "pseudonymised": opts.key.is_some(),
+            "inputs": inputs,
+            "outputs": files.iter().map(|(n, b)| serde_json::json!({"file": n, "bytes": b.len()})).collect::<Vec<_>>(),
+        });
+        files.push((
+            engine::io::MANIFEST.to_string(),
+            serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+        ));
+        engine::write_outputs(out, &files)?;
+    }
+    if args.json {
+        return Ok(serde_json::to_string_pretty(&data.report).unwrap_or_default());
+    }
+    let mut text = render(&data.report);
+    if let Some(out) = &args.out {
+        let _ = write!(
+            text,
+            "\nReport and group summaries written to {}",
+            out.display()
+        );
+    }
+    Ok(text)
+}
+
+/// The report as text.
+pub fn render(r: &casedata::report::QualityReport) -> String {
+    let mut s = String::new();
+    let n = |v: Option<u64>| {
+        v.map(|x| thousands(x as f64))
+            .unwrap_or_else(|| format!("<{} (suppressed)", r.disclosure_threshold))
+    };
+    let _ = writeln!(
+        s,
+        "Case data: {} files, disclosure threshold {}{}",
+        r.files.len(),
+        r.disclosure_threshold,
+        if r.pseudonymised {
+            ", ids pseudonymised"
+        } else {
+            ""
+        }
+    );
+    for f in &r.files {
+        let mut how = format!("{:?}", f.format).to_lowercase();
+        if let Some(e) = f.encoding {
+            let _ = write!(how, ", {e}");
+        }
+        if let Some(sep) = &f.separator {
+            let _ = write!(how, ", separator {sep:?}");
+        }
+        if let Some(sh) = &f.sheet {
+            let _ = write!(how, ", sheet {sh:?}");
+        }
+        let _ = writeln!(
+            s,
+            "  {} ({how}; {} bytes)",
+            f.file,
+            thousands(f.bytes as f64)
+        );
+    }
+    if let Some(p) = &r.declared_period {
+        let _ = writeln!(s, "  declared period {p}");
+    }
+    let p = &r.persons;
+    let _ = writeln!(
+        s,
+        "\nPersons: {} ({} participants, {} non-participants)",
+        thousands(p.persons as f64),
+        n(p.participants),
+        n(p.non_participants)
+    );
+    let list = |c: &[casedata::report::Count]| {
+        c.iter()
+            .map(|c| format!("{} {}", c.key, n(c.persons)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(s, "  segments: {}", list(&p.by_segment));
+    let _ = writeln!(
+        s,
+        "  coordination level: {}",
+        list(&p.by_coordination_level)
+    );
+    let _ = writeln!(
+        s,
+        "  municipalities: {}",
+        if p.by_municipality.len() > 8 {
+            format!("{} municipalities", p.by_municipality.len())
+        } else {
+            list(&p.by_municipality)
+        }
+    );
+    if let Some((a, b)) = p.birth_years {
+        let _ = writeln!(s, "  birth years {a}–{b}");
+    }
+    if let Some((a, b)) = p.start_years {
+        let _ = writeln!(s, "  participants started {a}–{b}");
+    }
+    let v = &r.services;
+    let _ = writeln!(
+        s,
+        "\nServices: {} rows, {} to {}{}",
+        thousands(v.rows as f64),
+        v.first_period.as_deref().unwrap_or("–"),
+        v.last_period.as_deref().unwrap_or("–"),
+        match v.decimal_mark {
+            Some(DecimalMark::Comma) => ", decimal comma",
+            Some(DecimalMark::Point) => ", decimal point",
+            None => "",
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  persons with services {}, without {}",
+        n(v.persons_with_services),
+        n(v.persons_without_services)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<18} {:>8} {:>12} {:>18}",
+        "department", "persons", "rows", "amount (kr.)"
+    );
+    for d in &v.by_department {
+        if d.suppressed {
+            let _ = writeln!(s, "  {:<18} {:>8}", d.department, "suppressed");
+        } else {
+            let _ = writeln!(
+                s,
+                "  {:<18} {:>8} {:>12} {:>18}",
+                d.department,
+                n(d.persons),
+                n(d.rows),
+                thousands(d.amount.unwrap_or(0.0))
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  {:<18} {:>8} {:>18}",
+        "year", "persons", "amount (kr.)"
+    );
+    for y in &v.by_year {
+        let _ = writeln!(
+            s,
+            "  {:<18} {:>8} {:>18}",
+            y.year,
+            n(y.persons),
+            y.amount
+                .map(thousands)
+                .unwrap_or_else(|| "suppressed".into())
+        );
+    }
+    for x in &v.suspicious {
+        let _ = writeln!(s, "  note: {} {}", thousands(x.rows as f64), x.check);
+    }
+    if let Some(st) = &r.states {
+        let _ = writeln!(
+            s,
+            "\nStates: {} rows; persons ever in: {}",
+            thousands(st.rows as f64),
+            list(&st.by_state)
+        );
+    }
+    s
+}
