@@ -205,7 +205,9 @@ pub fn load(
 
 pub fn run(args: &CheckArgs) -> Result<String, Error> {
     let (data, opts, inputs) = load(&args.case)?;
+    let clock = std::time::Instant::now();
     let (by_year, by_rel) = casedata::summaries(&data, &opts);
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "group summaries");
     if let Some(out) = &args.out {
         let mut files = Vec::new();
         files.push((

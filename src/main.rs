@@ -95,7 +95,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 emit(&serde_json::to_string_pretty(&run.summary).unwrap_or_default());
             } else {
                 emit(&render::summary(&run));
-                emit(&format!("\nResults written to {}", out.display()));
+                emit(&format!("Results written to {}", out.display()));
             }
             Ok(())
         }

@@ -62,7 +62,12 @@ fn truncate(s: &str, n: usize) -> String {
 fn table(out: &mut String, title: &str, groups: &[GroupResult]) {
     let _ = writeln!(out, "{title}");
     for g in groups {
-        row(out, &g.name, &g.metrics);
+        let label = if g.public {
+            g.name.clone()
+        } else {
+            format!("{} (not in total)", g.name)
+        };
+        row(out, &label, &g.metrics);
     }
 }
 
@@ -102,7 +107,7 @@ pub fn summary(run: &engine::Run) -> String {
         "  {:<34} {:>14} {:>14} {:>14} {:>7} {:>7}  payback",
         "", "cost PV", "benefit PV", "NPV", "BCR", "ROI"
     );
-    row(&mut out, "Total", &r.total.metrics);
+    row(&mut out, "Total (public sector)", &r.total.metrics);
     table(&mut out, "By actor", &r.by_actor);
     table(&mut out, "By department", &r.by_department);
     let _ = writeln!(

@@ -75,6 +75,8 @@ pub struct GroupResult {
     /// For a department, the actor it belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// Whether the group counts in the public-sector total.
+    pub public: bool,
     #[serde(flatten)]
     pub metrics: Metrics,
     pub years: Vec<YearRow>,
@@ -158,10 +160,11 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
             }
         }
     }
-    let group = |g: usize, id: &str, name: &str, actor: Option<String>| GroupResult {
+    let group = |g: usize, id: &str, name: &str, actor: Option<String>, public: bool| GroupResult {
         id: id.to_string(),
         name: name.to_string(),
         actor,
+        public,
         metrics: group_metrics(
             model,
             &cost[g * h..(g + 1) * h],
@@ -173,20 +176,25 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
             &benefit[g * h..(g + 1) * h],
         ),
     };
-    let total = group(0, "total", "Total (public sector)", None);
+    let total = group(0, "total", "Total (public sector)", None, true);
     let by_actor: Vec<GroupResult> = (0..na)
         .filter(|a| present[1 + a])
-        .map(|a| group(1 + a, &model.actors[a].id, &model.actors[a].name, None))
+        .map(|a| {
+            let actor = &model.actors[a];
+            group(1 + a, &actor.id, &actor.name, None, actor.public)
+        })
         .collect();
     let by_department: Vec<GroupResult> = (0..nd)
         .filter(|d| present[1 + na + d])
         .map(|d| {
             let dep = &model.departments[d];
+            let actor = &model.actors[dep.actor];
             group(
                 1 + na + d,
                 &dep.id,
                 &dep.name,
-                Some(model.actors[dep.actor].id.clone()),
+                Some(actor.id.clone()),
+                actor.public,
             )
         })
         .collect();

@@ -117,7 +117,8 @@ pub struct Adjustments {
     /// Uplift on the intervention's own costs, e.g. 0.10 for +10 %. Default 0.
     #[serde(default)]
     pub cost_uplift: Option<Param>,
-    /// Reduction of every consequence, e.g. 0.20 for −20 %. Default 0.
+    /// Reduction of every saving among the consequences, e.g. 0.20 for −20 %; adverse
+    /// consequences (extra expenditure) are not reduced. Default 0.
     #[serde(default)]
     pub benefit_reduction: Option<Param>,
 }
@@ -139,7 +140,9 @@ pub struct Intervention {
     /// Whole years a participant spends in the intervention (≥ 1). Consequences that start
     /// `after_exit` begin in the year after the last year in the intervention.
     pub duration: u32,
-    /// Department that carries the intervention's costs unless a line names another.
+    /// Department that carries the intervention's own costs (cost and start-up lines, and
+    /// replaced amounts) unless a line names another; item-priced lines use it where its actor
+    /// has a price in the item.
     #[serde(default)]
     pub department: Option<String>,
     /// Costs per participant.

@@ -6,6 +6,7 @@
 //! [`crate::io::casedata`]; this module only sees polars data frames batch by batch.
 
 pub mod cpr;
+pub mod fxhash;
 pub mod panel;
 pub mod parse;
 pub mod report;
@@ -316,7 +317,7 @@ impl Persons {
 }
 
 /// Text values of a column (any dtype is rendered as text), for the slow, careful path.
-pub(crate) fn text_values(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+pub fn text_values(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     let Ok(c) = df.column(name) else {
         return vec![None; df.height()];
     };
@@ -337,8 +338,8 @@ pub(crate) fn text_values(df: &DataFrame, name: &str) -> Vec<Option<String>> {
 /// indexed as integers, so that integer id columns are looked up without formatting.
 #[derive(Debug, Default)]
 pub struct IdIndex {
-    pub by_text: HashMap<String, u32>,
-    pub by_int: HashMap<i64, u32>,
+    pub by_text: fxhash::FxMap<String, u32>,
+    pub by_int: fxhash::FxMap<i64, u32>,
 }
 
 impl IdIndex {
@@ -351,7 +352,10 @@ impl IdIndex {
         self.by_text.insert(id.to_string(), idx)
     }
     pub fn get(&self, id: &str) -> Option<u32> {
-        self.by_text.get(id.trim()).copied()
+        match self.by_text.get(id) {
+            Some(&i) => Some(i),
+            None => self.by_text.get(id.trim()).copied(),
+        }
     }
 }
 
@@ -578,7 +582,11 @@ pub struct Reference<'a> {
 
 /// Read, validate and aggregate a case-data set. Stops with every problem found (up to the
 /// listing limit) before anything is produced.
-pub fn ingest(tables: Tables<'_>, reference: &Reference<'_>, opts: &Options) -> Result<CaseData> {
+pub fn ingest(
+    mut tables: Tables<'_>,
+    reference: &Reference<'_>,
+    opts: &Options,
+) -> Result<CaseData> {
     if opts.disclosure_threshold < MIN_DISCLOSURE_THRESHOLD {
         return Err(Error::Invalid(vec![Diagnostic {
             file: String::new(),
@@ -593,6 +601,7 @@ pub fn ingest(tables: Tables<'_>, reference: &Reference<'_>, opts: &Options) -> 
         }]));
     }
     let mut problems = Problems::default();
+    let clock = std::time::Instant::now();
     let (persons, index) = read_persons(
         tables.persons,
         reference.municipalities,
@@ -602,11 +611,6 @@ pub fn ingest(tables: Tables<'_>, reference: &Reference<'_>, opts: &Options) -> 
     if !problems.is_empty() {
         return Err(problems.into_error());
     }
-    let infos: Vec<FileInfo> = std::iter::once(&*tables.persons)
-        .chain(std::iter::once(&*tables.services))
-        .chain(tables.states.as_deref())
-        .map(|t| t.info.clone())
-        .collect();
     let svc = services::read_services(
         tables.services,
         &persons,
@@ -615,7 +619,12 @@ pub fn ingest(tables: Tables<'_>, reference: &Reference<'_>, opts: &Options) -> 
         opts,
         &mut problems,
     )?;
-    let states = match tables.states {
+    tracing::debug!(
+        rows = svc.stats.rows,
+        seconds = clock.elapsed().as_secs_f64(),
+        "services read"
+    );
+    let states = match tables.states.as_deref_mut() {
         Some(r) => Some(services::read_states(
             r,
             &persons,
@@ -625,10 +634,19 @@ pub fn ingest(tables: Tables<'_>, reference: &Reference<'_>, opts: &Options) -> 
         )?),
         None => None,
     };
+    // The files' hashes were computed beside the reading; collect them now.
+    let mut infos: Vec<FileInfo> = vec![
+        tables.persons.finish_info()?,
+        tables.services.finish_info()?,
+    ];
+    if let Some(r) = tables.states {
+        infos.push(r.finish_info()?);
+    }
     if !problems.is_empty() {
         return Err(problems.into_error());
     }
     let report = report::build(&persons, &svc, states.as_ref(), &infos, reference, opts);
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "report built");
     Ok(CaseData {
         persons,
         panel: svc.panel,

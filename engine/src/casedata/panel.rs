@@ -9,13 +9,23 @@
 use super::Persons;
 use serde::Serialize;
 
-/// One calendar year of the panel, `[person × department]`.
+/// Sums of one person, department and year. Kept together so that adding a row touches one
+/// cache line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PanelCell {
+    pub amount: f64,
+    pub units: f32,
+    /// Service rows that fell in the cell.
+    pub rows: u32,
+}
+
+/// One calendar year and department of the panel: a cell per person. Allocated when the first
+/// row for that year and department arrives, so departments a data set never uses cost nothing.
 #[derive(Debug, Clone)]
 pub struct Slab {
-    pub amount: Vec<f64>,
-    pub units: Vec<f32>,
-    /// Rows that fell in the cell (saturating).
-    pub rows: Vec<u8>,
+    pub year: i32,
+    pub department: u16,
+    pub cells: Vec<PanelCell>,
 }
 
 /// Person × department × year sums of the services table.
@@ -23,66 +33,74 @@ pub struct Slab {
 pub struct Panel {
     pub persons: usize,
     pub departments: Vec<String>,
-    /// Calendar years present, ascending, parallel to `slabs`.
-    pub years: Vec<i32>,
     pub slabs: Vec<Slab>,
-    /// Slab of a year: `slot[year − FIRST_YEAR]` = slab index + 1, 0 when none.
+    /// Slab of (year, department): `slot[(year − FIRST_YEAR) × D + department]` = index + 1.
     slot: Vec<u32>,
+    /// The (year, department) and slab of the last row added.
+    last: (i32, u16, usize),
 }
 
 const FIRST_YEAR: i32 = 1900;
+const YEARS: usize = 201;
 
 impl Panel {
     pub fn new(persons: usize, departments: Vec<String>) -> Panel {
+        let d = departments.len();
         Panel {
             persons,
             departments,
-            years: Vec::new(),
             slabs: Vec::new(),
-            slot: vec![0; 201],
+            slot: vec![0; YEARS * d.max(1)],
+            last: (i32::MIN, 0, 0),
         }
     }
 
-    fn slab_mut(&mut self, year: i32) -> &mut Slab {
-        let k = (year - FIRST_YEAR).clamp(0, 200) as usize;
+    fn key(&self, year: i32, department: u16) -> usize {
+        (year - FIRST_YEAR).clamp(0, YEARS as i32 - 1) as usize * self.departments.len()
+            + department as usize
+    }
+
+    fn slab_index(&mut self, year: i32, department: u16) -> usize {
+        if self.last.0 == year && self.last.1 == department {
+            return self.last.2;
+        }
+        let k = self.key(year, department);
         if self.slot[k] == 0 {
-            let cells = self.persons * self.departments.len();
             self.slabs.push(Slab {
-                amount: vec![0.0; cells],
-                units: vec![0.0; cells],
-                rows: vec![0; cells],
+                year,
+                department,
+                cells: vec![PanelCell::default(); self.persons],
             });
-            self.years.push(year);
             self.slot[k] = self.slabs.len() as u32;
         }
         let i = self.slot[k] as usize - 1;
-        &mut self.slabs[i]
+        self.last = (year, department, i);
+        i
     }
 
     /// Add one service row.
     #[inline]
     pub fn add(&mut self, person: u32, department: u16, year: i32, amount: f64, units: f64) {
-        let d = self.departments.len();
-        let cell = person as usize * d + department as usize;
-        let slab = self.slab_mut(year);
-        slab.amount[cell] += amount;
-        slab.units[cell] += units as f32;
-        slab.rows[cell] = slab.rows[cell].saturating_add(1);
+        let i = self.slab_index(year, department);
+        let cell = &mut self.slabs[i].cells[person as usize];
+        cell.amount += amount;
+        cell.units += units as f32;
+        cell.rows = cell.rows.saturating_add(1);
     }
 
-    /// The slab of a year, if any row fell in it.
-    pub fn slab(&self, year: i32) -> Option<&Slab> {
-        let k = (year - FIRST_YEAR).clamp(0, 200) as usize;
-        match self.slot[k] {
+    /// The cells of a year and department, if any row fell there.
+    pub fn slab(&self, year: i32, department: u16) -> Option<&[PanelCell]> {
+        match self.slot[self.key(year, department)] {
             0 => None,
-            i => Some(&self.slabs[i as usize - 1]),
+            i => Some(&self.slabs[i as usize - 1].cells),
         }
     }
 
-    /// Years in ascending order.
-    pub fn sorted_years(&self) -> Vec<i32> {
-        let mut y = self.years.clone();
+    /// Calendar years with any row, ascending.
+    pub fn years(&self) -> Vec<i32> {
+        let mut y: Vec<i32> = self.slabs.iter().map(|s| s.year).collect();
         y.sort_unstable();
+        y.dedup();
         y
     }
 }
@@ -175,24 +193,31 @@ fn rows_of(acc: &[Acc], departments: &[String], years: &[i32], threshold: usize)
 
 /// Participants and non-participants × department × calendar year.
 pub fn by_calendar_year(panel: &Panel, persons: &Persons, threshold: usize) -> Vec<GroupRow> {
-    let years = panel.sorted_years();
+    let years = panel.years();
     let nd = panel.departments.len();
     let ny = years.len();
+    let group_size = [
+        persons.participant.iter().filter(|&&p| p).count() as u64,
+        persons.participant.iter().filter(|&&p| !p).count() as u64,
+    ];
     let mut acc = vec![Acc::default(); 2 * nd * ny];
+    for g in 0..2 {
+        for a in &mut acc[g * nd * ny..(g + 1) * nd * ny] {
+            a.persons = group_size[g];
+        }
+    }
     for (y, &year) in years.iter().enumerate() {
-        let Some(slab) = panel.slab(year) else {
-            continue;
-        };
-        for p in 0..panel.persons {
-            let g = usize::from(!persons.participant[p]);
-            for d in 0..nd {
-                let cell = p * nd + d;
-                let a = &mut acc[(g * nd + d) * ny + y];
-                a.persons += 1;
-                if slab.rows[cell] > 0 {
+        for d in 0..nd {
+            let Some(cells) = panel.slab(year, d as u16) else {
+                continue;
+            };
+            for (p, c) in cells.iter().enumerate() {
+                if c.rows > 0 {
+                    let g = usize::from(!persons.participant[p]);
+                    let a = &mut acc[(g * nd + d) * ny + y];
                     a.users += 1;
-                    a.amount += slab.amount[cell];
-                    a.units += slab.units[cell] as f64;
+                    a.amount += c.amount;
+                    a.units += c.units as f64;
                 }
             }
         }
@@ -208,42 +233,52 @@ pub fn by_relative_year(
     reference_year: i32,
     threshold: usize,
 ) -> Vec<GroupRow> {
-    let years = panel.sorted_years();
+    let years = panel.years();
     let (Some(&lo), Some(&hi)) = (years.first(), years.last()) else {
         return Vec::new();
     };
-    let index_year = |p: usize| match (persons.participant[p], persons.start[p]) {
-        (true, Some((y, _, _))) => y,
-        _ => reference_year,
-    };
-    let (mut rmin, mut rmax) = (i32::MAX, i32::MIN);
-    for p in 0..persons.len() {
-        let r = index_year(p);
-        rmin = rmin.min(lo - r);
-        rmax = rmax.max(hi - r);
-    }
-    if rmin > rmax {
+    let index_year: Vec<i32> = (0..persons.len())
+        .map(|p| match (persons.participant[p], persons.start[p]) {
+            (true, Some((y, _, _))) => y,
+            _ => reference_year,
+        })
+        .collect();
+    let (Some(&imin), Some(&imax)) = (index_year.iter().min(), index_year.iter().max()) else {
         return Vec::new();
-    }
+    };
+    let (rmin, rmax) = (lo - imax, hi - imin);
     let rel: Vec<i32> = (rmin..=rmax).collect();
     let nd = panel.departments.len();
     let nr = rel.len();
     let mut acc = vec![Acc::default(); 2 * nd * nr];
+    // Persons observed in each group and relative year (every year of the data counts).
+    let mut observed = vec![0u64; 2 * nr];
+    for (p, &iy) in index_year.iter().enumerate() {
+        let g = usize::from(!persons.participant[p]);
+        for year in lo..=hi {
+            observed[g * nr + (year - iy - rmin) as usize] += 1;
+        }
+    }
+    for g in 0..2 {
+        for d in 0..nd {
+            for r in 0..nr {
+                acc[(g * nd + d) * nr + r].persons = observed[g * nr + r];
+            }
+        }
+    }
     for year in lo..=hi {
-        let slab = panel.slab(year);
-        for p in 0..panel.persons {
-            let g = usize::from(!persons.participant[p]);
-            let r = (year - index_year(p) - rmin) as usize;
-            for d in 0..nd {
-                let a = &mut acc[(g * nd + d) * nr + r];
-                a.persons += 1;
-                if let Some(slab) = slab {
-                    let cell = p * nd + d;
-                    if slab.rows[cell] > 0 {
-                        a.users += 1;
-                        a.amount += slab.amount[cell];
-                        a.units += slab.units[cell] as f64;
-                    }
+        for d in 0..nd {
+            let Some(cells) = panel.slab(year, d as u16) else {
+                continue;
+            };
+            for (p, c) in cells.iter().enumerate() {
+                if c.rows > 0 {
+                    let g = usize::from(!persons.participant[p]);
+                    let r = (year - index_year[p] - rmin) as usize;
+                    let a = &mut acc[(g * nd + d) * nr + r];
+                    a.users += 1;
+                    a.amount += c.amount;
+                    a.units += c.units as f64;
                 }
             }
         }

@@ -171,28 +171,27 @@ pub fn build(
 
     let panel: &Panel = &svc.panel;
     let nd = panel.departments.len();
-    let mut dept_persons = vec![0u64; nd];
-    let mut any = vec![false; panel.persons];
+    // One pass over the panel: which departments each person ever used, and per year the
+    // persons with any service and the amount.
+    let mut used_depts = vec![0u64; panel.persons];
     let mut by_year = Vec::new();
-    for year in panel.sorted_years() {
-        let Some(slab) = panel.slab(year) else {
-            continue;
-        };
-        let mut persons_year = 0u64;
+    let mut in_year = vec![false; panel.persons];
+    for year in panel.years() {
+        in_year.fill(false);
         let mut amount = 0.0;
-        for (p, seen) in any.iter_mut().enumerate() {
-            let mut used = false;
-            for c in p * nd..(p + 1) * nd {
-                if slab.rows[c] > 0 {
-                    used = true;
-                    amount += slab.amount[c];
+        for d in 0..nd {
+            let Some(cells) = panel.slab(year, d as u16) else {
+                continue;
+            };
+            for (p, c) in cells.iter().enumerate() {
+                if c.rows > 0 {
+                    in_year[p] = true;
+                    used_depts[p] |= 1 << (d % 64);
+                    amount += c.amount;
                 }
             }
-            if used {
-                persons_year += 1;
-                *seen = true;
-            }
         }
+        let persons_year = in_year.iter().filter(|&&u| u).count() as u64;
         by_year.push(YearCoverage {
             year,
             amount: (!small(persons_year)).then_some(ore(amount)),
@@ -200,18 +199,15 @@ pub fn build(
             suppressed: small(persons_year),
         });
     }
-    for (d, dp) in dept_persons.iter_mut().enumerate() {
-        for p in 0..panel.persons {
-            if panel
-                .years
+    let dept_persons: Vec<u64> = (0..nd)
+        .map(|d| {
+            used_depts
                 .iter()
-                .filter_map(|&y| panel.slab(y))
-                .any(|s| s.rows[p * nd + d] > 0)
-            {
-                *dp += 1;
-            }
-        }
-    }
+                .filter(|&&m| m & (1 << (d % 64)) != 0)
+                .count() as u64
+        })
+        .collect();
+    let with = used_depts.iter().filter(|&&m| m != 0).count() as u64;
     let stats: &ServiceStats = &svc.stats;
     let map = reference.departments;
     let by_department = (0..nd)
@@ -228,7 +224,6 @@ pub fn build(
             }
         })
         .collect();
-    let with = any.iter().filter(|&&a| a).count() as u64;
     let mut suspicious = Vec::new();
     for (check, rows) in [
         ("rows with amount 0", stats.zero_amount_rows),

@@ -16,10 +16,28 @@ use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 /// What a service code resolves to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Code {
     Department(u16),
     Unknown,
+}
+
+/// Rows per parallel work unit within a batch.
+const PAR_CHUNK: usize = 65_536;
+
+/// Map row ranges of a batch in parallel (rayon) and concatenate the results in order.
+fn par_rows<T: Send>(n: usize, f: impl Fn(usize, usize) -> Vec<T> + Sync) -> Vec<T> {
+    use rayon::prelude::*;
+    let ranges: Vec<(usize, usize)> = (0..n)
+        .step_by(PAR_CHUNK)
+        .map(|o| (o, PAR_CHUNK.min(n - o)))
+        .collect();
+    let parts: Vec<Vec<T>> = ranges.par_iter().map(|&(o, l)| f(o, l)).collect();
+    let mut out = Vec::with_capacity(n);
+    for p in parts {
+        out.extend(p);
+    }
+    out
 }
 
 /// Counts of the services table for the data-quality report.
@@ -120,6 +138,27 @@ fn numbers(
     Some(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }
 
+/// A yes/no column: typed booleans as they are, text parsed; empty is no, unreadable `None`.
+fn flags(df: &DataFrame, name: &str) -> Vec<Option<bool>> {
+    let Ok(c) = df.column(name) else {
+        return vec![Some(false); df.height()];
+    };
+    let s = c.as_materialized_series();
+    if let Ok(ca) = s.bool() {
+        return ca.iter().map(|v| Some(v.unwrap_or(false))).collect();
+    }
+    match str_column(df, name) {
+        Some(ca) => ca
+            .iter()
+            .map(|v| match v.map(str::trim) {
+                None | Some("") => Some(false),
+                Some(t) => parse::boolean(t),
+            })
+            .collect(),
+        None => vec![None; df.height()],
+    }
+}
+
 /// Integer column (year, month) as `i64`, parsing text.
 fn integers(df: &DataFrame, name: Option<&String>) -> Option<Vec<Option<i64>>> {
     let c = df.column(name?).ok()?.as_materialized_series();
@@ -148,26 +187,27 @@ fn periods(
         let Some(ca) = str_column(df, name) else {
             return vec![None; n];
         };
-        return ca
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let p = v.and_then(fast_period);
-                if p.is_none() {
-                    problems.push(
-                        file,
-                        Some(first + i),
-                        "period",
-                        format!(
-                            "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month \
-                             (YYYY-MM), found {:?}",
-                            v.unwrap_or("")
-                        ),
-                    );
-                }
-                p
-            })
-            .collect();
+        let out = par_rows(n, |o, l| {
+            ca.slice(o as i64, l)
+                .iter()
+                .map(|v| v.and_then(fast_period))
+                .collect()
+        });
+        for (i, p) in out.iter().enumerate() {
+            if p.is_none() {
+                problems.push(
+                    file,
+                    Some(first + i),
+                    "period",
+                    format!(
+                        "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month \
+                         (YYYY-MM), found {:?}",
+                        ca.get(i).unwrap_or("")
+                    ),
+                );
+            }
+        }
+        return out;
     }
     let years = integers(df, cols.get("year")).unwrap_or_else(|| vec![None; n]);
     let months = integers(df, cols.get("month"));
@@ -275,17 +315,28 @@ fn person_indices(
     let Some(ca) = str_column(df, name) else {
         return vec![None; df.height()];
     };
-    ca.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let r = v.and_then(|v| index.get(v));
-            if r.is_none() {
-                let shown = v.map(shown_id).unwrap_or("an empty id".into());
-                report(i, shown, problems, missing);
-            }
-            r
-        })
-        .collect()
+    let out = par_rows(df.height(), |o, l| {
+        // Exports are usually sorted or grouped by person: remember the last id looked up.
+        let mut last: (Option<&str>, Option<u32>) = (None, None);
+        let part = ca.slice(o as i64, l);
+        part.iter()
+            .map(|v| {
+                if v.is_some() && v == last.0 {
+                    return last.1;
+                }
+                let r = v.and_then(|v| index.get(v));
+                last = (v, r);
+                r
+            })
+            .collect()
+    });
+    for (i, r) in out.iter().enumerate() {
+        if r.is_none() {
+            let shown = ca.get(i).map(shown_id).unwrap_or("an empty id".into());
+            report(i, shown, problems, missing);
+        }
+    }
+    out
 }
 
 /// Read the services table into the panel, checking every row.
@@ -322,7 +373,6 @@ pub fn read_services(
         return Ok(Services { panel, stats });
     }
     let dept_ix = |id: &str| departments.iter().position(|d| d == id).map(|i| i as u16);
-    let mut codes: HashMap<String, Code> = HashMap::new();
     let resolve = |code: &str| -> Code {
         if let Some(d) = map.department_of_function(code).and_then(dept_ix) {
             return Code::Department(d);
@@ -347,9 +397,23 @@ pub fn read_services(
     let dept_actor: Vec<&str> = map.departments.iter().map(|d| d.actor.as_str()).collect();
     let names: Vec<String> = cols.values().cloned().collect();
     let sep_comma = reader.info.separator.as_deref() == Some(",");
-    let mut missing_persons = 0u64;
-    let mut bad_actor = 0u64;
-    while let Some((first, df)) = reader.next_batch(&names)? {
+    // Person ids of up to 12 bytes are looked up by their packed view key (no string hashing).
+    let mut id_keys: super::fxhash::FxMap<u128, u32> = Default::default();
+    for (id, &i) in &index.by_text {
+        let k = key_of(id);
+        if k != LONG_KEY {
+            id_keys.insert(k, i);
+        }
+    }
+    let mut bad_actor = false;
+    let mut t_cols = 0.0;
+    let mut t_keys = 0.0;
+    let mut t_loop = 0.0;
+    let mut t_wait = 0.0;
+    let mut clock = std::time::Instant::now();
+    crate::io::casedata::for_each_batch(reader, &names, |first, df| {
+        t_wait += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
         let n = df.height();
         // The decimal mark matters (and is reported) only where amounts are written as text.
         let text_amounts = df
@@ -364,16 +428,6 @@ pub fn read_services(
             }
             None => DecimalMark::Point,
         };
-        let who = person_indices(
-            &df,
-            &cols["person_id"],
-            index,
-            first,
-            &file,
-            problems,
-            &mut missing_persons,
-        );
-        let when = periods(&df, &cols, first, &file, problems);
         let amount = numbers(
             &df,
             cols.get("amount"),
@@ -393,62 +447,138 @@ pub fn read_services(
             "units",
             problems,
         );
-        let refund: Option<Vec<Option<bool>>> = cols.get("refund").map(|c| {
-            text_values(&df, c)
-                .iter()
-                .map(|v| match v.as_deref().map(str::trim) {
-                    None | Some("") => Some(false),
-                    Some(s) => parse::boolean(s),
-                })
-                .collect()
-        });
-        let actor: Option<Vec<Option<String>>> = cols.get("actor").map(|c| text_values(&df, c));
+        let refund: Option<Vec<Option<bool>>> = cols.get("refund").map(|c| flags(&df, c));
+        let actor_ca = cols.get("actor").and_then(|c| str_column(&df, c));
         let Some(code_ca) = str_column(&df, &cols["code"]) else {
             problems.push(&file, None, "code", "expected text codes".into());
-            break;
+            return Ok(());
         };
-        for (i, code) in code_ca.iter().enumerate() {
+        // Person ids: integer columns, or text as packed keys.
+        let id_col = df
+            .column(&cols["person_id"])
+            .map(|c| c.as_materialized_series().clone());
+        let int_ids: Option<Vec<Option<i64>>> = match &id_col {
+            Ok(s) if s.dtype().is_integer() && index.by_int.len() == index.by_text.len() => {
+                integers(&df, cols.get("person_id"))
+            }
+            _ => None,
+        };
+        let text_ids = if int_ids.is_none() {
+            str_column(&df, &cols["person_id"])
+        } else {
+            None
+        };
+        let period_ca = cols.get("period").and_then(|c| str_column(&df, c));
+        let (years, months) = if period_ca.is_none() {
+            (
+                integers(&df, cols.get("year")).unwrap_or_else(|| vec![None; n]),
+                integers(&df, cols.get("month")),
+            )
+        } else {
+            (Vec::new(), None)
+        };
+        t_cols += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
+        // Phase 1, column by column and in parallel: person index, period and department of
+        // every row, as plain arrays. Each task keeps its own caches; nothing is shared.
+        let (who, (when, what)) = rayon::join(
+            || match (&int_ids, &text_ids) {
+                (Some(ids), _) => ids
+                    .iter()
+                    .map(|v| {
+                        v.and_then(|v| index.by_int.get(&v).copied())
+                            .unwrap_or(NO_PERSON)
+                    })
+                    .collect::<Vec<u32>>(),
+                (None, Some(ca)) => resolve_ids(ca, &id_keys, index),
+                _ => vec![NO_PERSON; n],
+            },
+            || {
+                rayon::join(
+                    || match &period_ca {
+                        Some(ca) => resolve_periods(ca),
+                        None => (0..n)
+                            .map(|i| {
+                                let y = years[i].filter(|y| (1900..=2100).contains(y));
+                                let m = match &months {
+                                    Some(m) => m[i].filter(|m| (1..=12).contains(m)),
+                                    None => Some(1),
+                                };
+                                y.zip(m)
+                                    .map_or(NO_PERIOD, |(y, m)| pack_period(y as i32, m as u32))
+                            })
+                            .collect(),
+                    },
+                    || resolve_codes(&code_ca, &resolve),
+                )
+            },
+        );
+        t_keys += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
+        // Phase 2, row by row: checks and accumulation.
+        for i in 0..n {
             let row = first + i;
             stats.rows += 1;
-            let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            let p = who[i];
+            if p == NO_PERSON {
+                let shown = match (&int_ids, &text_ids) {
+                    (Some(ids), _) => ids[i].map(|v| format!("\"{v}\"")),
+                    (None, Some(c)) => c.get(i).map(shown_id),
+                    _ => None,
+                };
+                let shown = shown.unwrap_or_else(|| "an empty id".into());
                 problems.push(
                     &file,
                     Some(row),
-                    "code",
-                    "is empty; expected a function code or catalogue item id".into(),
+                    "person_id",
+                    format!("{shown} is not in persons"),
                 );
                 continue;
-            };
-            let resolved = match codes.get(code) {
-                Some(c) => *c,
-                None => {
-                    let c = resolve(code);
-                    codes.insert(code.to_string(), c);
-                    c
-                }
-            };
-            let mut dept = match resolved {
-                Code::Department(d) => d,
-                Code::Unknown => {
-                    let e = stats.unknown_codes.entry(code.to_string()).or_insert(0);
-                    *e += 1;
-                    if *e == 1 {
-                        problems.push(
-                            &file,
-                            Some(row),
-                            "code",
-                            format!(
-                                "unknown code {code:?}: not a function in the department map \
-                                 nor an item of the price catalogue"
-                            ),
-                        );
-                    }
+            }
+            let packed = when[i];
+            if packed == NO_PERIOD {
+                let msg = match &period_ca {
+                    Some(ca) => format!(
+                        "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), \
+                         found {:?}",
+                        ca.get(i).unwrap_or("")
+                    ),
+                    None => "expected a year (1900–2100) and a month (1–12)".into(),
+                };
+                problems.push(&file, Some(row), "period", msg);
+                continue;
+            }
+            let ym = unpack_period(packed);
+            let mut dept = what[i];
+            if dept == NO_DEPARTMENT {
+                let code = code_ca.get(i).unwrap_or("").trim();
+                if code.is_empty() {
+                    problems.push(
+                        &file,
+                        Some(row),
+                        "code",
+                        "is empty; expected a function code or catalogue item id".into(),
+                    );
                     continue;
                 }
-            };
-            if let Some(a) = actor
+                let e = stats.unknown_codes.entry(code.to_string()).or_insert(0);
+                *e += 1;
+                if *e == 1 {
+                    problems.push(
+                        &file,
+                        Some(row),
+                        "code",
+                        format!(
+                            "unknown code {code:?}: not a function in the department map \
+                             nor an item of the price catalogue"
+                        ),
+                    );
+                }
+                continue;
+            }
+            if let Some(a) = actor_ca
                 .as_ref()
-                .and_then(|a| a[i].as_deref())
+                .and_then(|a| a.get(i))
                 .map(str::trim)
                 .filter(|a| !a.is_empty())
                 && dept_actor[dept as usize] != a
@@ -456,8 +586,8 @@ pub fn read_services(
                 match actor_default.get(a) {
                     Some(&d) => dept = d,
                     None => {
-                        bad_actor += 1;
-                        if bad_actor == 1 {
+                        if !bad_actor {
+                            bad_actor = true;
                             problems.push(
                                 &file,
                                 Some(row),
@@ -479,12 +609,12 @@ pub fn read_services(
                 Some(Some(b)) => b,
                 Some(None) => {
                     problems.push(&file, Some(row), "refund", "expected a yes/no value".into());
-                    false
+                    continue;
                 }
             };
             let a = amount[i];
             if a.is_nan() {
-                if amount.len() == n {
+                if !text_amounts {
                     problems.push(
                         &file,
                         Some(row),
@@ -510,45 +640,214 @@ pub fn read_services(
                 .map(|u| u[i])
                 .filter(|u| !u.is_nan())
                 .unwrap_or(0.0);
-            let (Some(p), Some(ym)) = (who[i], when[i]) else {
-                continue;
-            };
-            if !in_period(opts, ym) {
-                if let Some(range) = opts.period {
-                    problems.push(
-                        &file,
-                        Some(row),
-                        "period",
-                        format!(
-                            "{}-{:02} is outside the declared period {}",
-                            ym.0,
-                            ym.1,
-                            fmt_period(range)
-                        ),
-                    );
-                }
+            if let Some(range) = opts.period
+                && (ym < range.0 || ym > range.1)
+            {
+                problems.push(
+                    &file,
+                    Some(row),
+                    "period",
+                    format!(
+                        "{}-{:02} is outside the declared period {}",
+                        ym.0,
+                        ym.1,
+                        fmt_period(range)
+                    ),
+                );
                 continue;
             }
-            if is_refund {
-                stats.refund_rows += 1;
+            stats.refund_rows += u64::from(is_refund);
+            stats.zero_amount_rows += u64::from(a == 0.0);
+            stats.large_amount_rows += u64::from(a > LARGE_AMOUNT);
+            stats.negative_unit_rows += u64::from(u < 0.0 && !is_refund);
+            if stats.first_period.is_none_or(|f| ym < f) {
+                stats.first_period = Some(ym);
             }
-            if a == 0.0 {
-                stats.zero_amount_rows += 1;
+            if stats.last_period.is_none_or(|l| ym > l) {
+                stats.last_period = Some(ym);
             }
-            if a > LARGE_AMOUNT {
-                stats.large_amount_rows += 1;
-            }
-            if u < 0.0 && !is_refund {
-                stats.negative_unit_rows += 1;
-            }
-            stats.first_period = Some(stats.first_period.map_or(ym, |f| f.min(ym)));
-            stats.last_period = Some(stats.last_period.map_or(ym, |l| l.max(ym)));
             stats.dept_rows[dept as usize] += 1;
             stats.dept_amount[dept as usize] += a;
             panel.add(p, dept, ym.0, a, u);
         }
-    }
+        t_loop += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
+        Ok(())
+    })?;
+    tracing::debug!(
+        waiting = t_wait,
+        columns = t_cols,
+        resolving = t_keys,
+        accumulating = t_loop,
+        "services: seconds per phase"
+    );
     Ok(Services { panel, stats })
+}
+
+/// A row whose person is not in `persons`.
+const NO_PERSON: u32 = u32::MAX;
+/// A row whose period could not be read.
+const NO_PERIOD: u32 = 0;
+/// A row whose code is unknown (or empty).
+const NO_DEPARTMENT: u16 = u16::MAX;
+
+fn pack_period(y: i32, m: u32) -> u32 {
+    ((y as u32) << 4) | m
+}
+
+fn unpack_period(p: u32) -> (i32, u32) {
+    ((p >> 4) as i32, p & 15)
+}
+
+/// Person index of every row of a text id column ([`NO_PERSON`] where unknown). Consecutive
+/// rows of the same person (the usual order of an export) cost one comparison.
+fn resolve_ids(
+    ca: &StringChunked,
+    keys: &super::fxhash::FxMap<u128, u32>,
+    index: &IdIndex,
+) -> Vec<u32> {
+    let mut out = Vec::with_capacity(ca.len());
+    let mut last = (NULL_KEY, NO_PERSON);
+    for_each_key(ca, |i, k| {
+        if k == last.0 && k != LONG_KEY {
+            out.push(last.1);
+            return;
+        }
+        let p = match k {
+            NULL_KEY => None,
+            LONG_KEY => ca.get(i).and_then(|v| index.get(v)),
+            k => keys
+                .get(&k)
+                .copied()
+                .or_else(|| ca.get(i).and_then(|v| index.get(v))),
+        }
+        .unwrap_or(NO_PERSON);
+        last = (k, p);
+        out.push(p);
+    });
+    out
+}
+
+/// Packed (year, month) of every row of a period column ([`NO_PERIOD`] where unreadable).
+fn resolve_periods(ca: &StringChunked) -> Vec<u32> {
+    let mut cache: super::fxhash::FxMap<u128, u32> = Default::default();
+    let mut out = Vec::with_capacity(ca.len());
+    let mut last = (NULL_KEY, NO_PERIOD);
+    for_each_key(ca, |i, k| {
+        if k == last.0 && k != LONG_KEY {
+            out.push(last.1);
+            return;
+        }
+        let parse = || {
+            ca.get(i)
+                .and_then(fast_period)
+                .map_or(NO_PERIOD, |(y, m)| pack_period(y, m))
+        };
+        let v = match k {
+            NULL_KEY => NO_PERIOD,
+            LONG_KEY => parse(),
+            k => *cache.entry(k).or_insert_with(parse),
+        };
+        last = (k, v);
+        out.push(v);
+    });
+    out
+}
+
+/// Department of every row of a code column ([`NO_DEPARTMENT`] where unknown or empty). Codes
+/// repeat: a small direct-mapped cache answers most rows with one comparison.
+fn resolve_codes(ca: &StringChunked, resolve: &(dyn Fn(&str) -> Code + Sync)) -> Vec<u16> {
+    let mut direct = [(NULL_KEY, NO_DEPARTMENT); 256];
+    let mut long: super::fxhash::FxMap<String, u16> = Default::default();
+    let to_dept = |c: Code| match c {
+        Code::Department(d) => d,
+        Code::Unknown => NO_DEPARTMENT,
+    };
+    let mut out = Vec::with_capacity(ca.len());
+    for_each_key(ca, |i, k| {
+        let d = match k {
+            NULL_KEY => NO_DEPARTMENT,
+            LONG_KEY => match ca.get(i).map(str::trim) {
+                Some(c) => *long
+                    .entry(c.to_string())
+                    .or_insert_with(|| to_dept(resolve(c))),
+                None => NO_DEPARTMENT,
+            },
+            k => {
+                let slot = ((k as u64 ^ (k >> 64) as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56)
+                    as usize;
+                if direct[slot].0 == k {
+                    direct[slot].1
+                } else {
+                    let d = ca
+                        .get(i)
+                        .map(|c| to_dept(resolve(c.trim())))
+                        .unwrap_or(NO_DEPARTMENT);
+                    direct[slot] = (k, d);
+                    d
+                }
+            }
+        };
+        out.push(d);
+    });
+    out
+}
+
+/// Key of a missing value in [`view_keys`].
+const NULL_KEY: u128 = 0xFFFF_FFFF;
+/// Key of a string longer than 12 bytes, which has no packed key.
+const LONG_KEY: u128 = 0xFFFF_FFFE;
+
+/// The packed key of a string of at most 12 bytes: its length in the low 32 bits and its bytes
+/// above, as polars lays out an inline string view. Longer strings get [`LONG_KEY`].
+fn key_of(s: &str) -> u128 {
+    let b = s.as_bytes();
+    if b.len() > 12 {
+        return LONG_KEY;
+    }
+    let mut buf = [0u8; 16];
+    buf[..4].copy_from_slice(&(b.len() as u32).to_le_bytes());
+    buf[4..4 + b.len()].copy_from_slice(b);
+    u128::from_le_bytes(buf)
+}
+
+/// Call `f(row, key)` with the packed key of every value of a text column, read straight from
+/// its string views: no string is built and no key array is materialised.
+#[inline]
+fn for_each_key(ca: &StringChunked, mut f: impl FnMut(usize, u128)) {
+    use polars_arrow::array::Array;
+    let key = |v: &polars_arrow::array::View| -> u128 {
+        if v.length <= 12 {
+            // Mask the bytes past the string, whatever the array left there.
+            let bits = 32 + 8 * v.length;
+            let mask = if bits >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << bits) - 1
+            };
+            v.as_u128() & mask
+        } else {
+            LONG_KEY
+        }
+    };
+    let mut i = 0;
+    for arr in ca.downcast_iter() {
+        let views = arr.views();
+        match arr.validity() {
+            None => {
+                for v in views.iter() {
+                    f(i, key(v));
+                    i += 1;
+                }
+            }
+            Some(bits) => {
+                for (v, ok) in views.iter().zip(bits.iter()) {
+                    f(i, if ok { key(v) } else { NULL_KEY });
+                    i += 1;
+                }
+            }
+        }
+    }
 }
 
 /// Read the states table, checking every row.
@@ -574,7 +873,7 @@ pub fn read_states(
     }
     let names: Vec<String> = cols.values().cloned().collect();
     let mut state_ix: HashMap<String, u16> = HashMap::new();
-    let mut seen: HashMap<(u32, i32, u8), usize> = HashMap::new();
+    let mut seen: super::fxhash::FxMap<u64, usize> = Default::default();
     let mut missing = 0u64;
     let _ = persons;
     while let Some((first, df)) = reader.next_batch(&names)? {
@@ -619,7 +918,7 @@ pub fn read_states(
                 }
                 continue;
             }
-            let key = (p, ym.0, ym.1 as u8);
+            let key = (p as u64) << 32 | ((ym.0 as u64) << 4 | ym.1 as u64);
             if let Some(prev) = seen.insert(key, row) {
                 problems.push(
                     &file,

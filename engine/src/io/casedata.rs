@@ -47,7 +47,7 @@ pub struct ReadOptions {
     pub separator: Option<u8>,
     /// Force Windows-1252 (`Some(true)`) or UTF-8 (`Some(false)`).
     pub windows_1252: Option<bool>,
-    /// Rows per Parquet batch (rounded to whole row groups). Default 4,000,000.
+    /// Rows per Parquet batch (rounded up to whole row groups). Default 250,000.
     pub batch_rows: Option<usize>,
 }
 
@@ -64,10 +64,13 @@ enum Inner {
 
 /// A table being read batch by batch.
 pub struct TableReader {
+    /// How the file is read; its `sha256` is filled in by [`TableReader::finish_info`].
     pub info: FileInfo,
     headers: Vec<String>,
     rows: usize,
     inner: Inner,
+    /// The file's SHA-256, being computed in a thread of its own while the file is read.
+    hashing: Option<std::thread::JoinHandle<Result<(String, u64)>>>,
 }
 
 fn read_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -120,6 +123,18 @@ impl TableReader {
         }
     }
 
+    /// The file information with its hash (waits for the hashing thread).
+    pub fn finish_info(&mut self) -> Result<FileInfo> {
+        if let Some(h) = self.hashing.take() {
+            let (sha, bytes) = h
+                .join()
+                .map_err(|_| read_err(Path::new(&self.info.file), "the hashing thread failed"))??;
+            self.info.sha256 = sha;
+            self.info.bytes = bytes;
+        }
+        Ok(self.info.clone())
+    }
+
     /// Column names as they stand in the file.
     pub fn headers(&self) -> &[String] {
         &self.headers
@@ -154,14 +169,44 @@ impl TableReader {
     }
 }
 
+/// Call `f` on every batch of `columns`, reading the next batch in a second thread while `f`
+/// works on the current one (decoding and validation overlap on two cores).
+pub fn for_each_batch(
+    reader: &mut TableReader,
+    columns: &[String],
+    mut f: impl FnMut(usize, DataFrame) -> Result<()>,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<(usize, DataFrame)>>>(1);
+        scope.spawn(move || {
+            loop {
+                let batch = reader.next_batch(columns);
+                let done = !matches!(batch, Ok(Some(_)));
+                if tx.send(batch).is_err() || done {
+                    break;
+                }
+            }
+        });
+        for batch in rx {
+            match batch? {
+                Some((first, df)) => f(first, df)?,
+                None => break,
+            }
+        }
+        Ok(())
+    })
+}
+
 fn open_parquet(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
-    let (sha256, bytes) = file_sha256(path)?;
+    let hash_path = path.to_path_buf();
+    let hashing = Some(std::thread::spawn(move || file_sha256(&hash_path)));
+    let (sha256, bytes) = (String::new(), 0);
     let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     let mut reader = ParquetReader::new(f);
     let schema = reader.schema().map_err(|e| read_err(path, e))?;
     let headers: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let meta = reader.get_metadata().map_err(|e| read_err(path, e))?;
-    let target = opts.batch_rows.unwrap_or(4_000_000).max(1);
+    let target = opts.batch_rows.unwrap_or(250_000).max(1);
     let mut slices = Vec::new();
     let (mut start, mut len) = (0usize, 0usize);
     for rg in &meta.row_groups {
@@ -193,6 +238,7 @@ fn open_parquet(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
             slices,
             next: 0,
         },
+        hashing,
     })
 }
 
@@ -288,6 +334,7 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         headers,
         rows,
         inner: Inner::Whole(Some(df)),
+        hashing: None,
     })
 }
 
@@ -368,6 +415,7 @@ fn open_excel(path: &Path, sheet: &str) -> Result<TableReader> {
         headers,
         rows: n,
         inner: Inner::Whole(Some(df)),
+        hashing: None,
     })
 }
 
@@ -525,7 +573,7 @@ pub fn read_whole(path: &Path, opts: &ReadOptions, sheet: &str) -> Result<(FileI
         }
     }
     let df = out.unwrap_or_default();
-    Ok((reader.info, df))
+    Ok((reader.finish_info()?, df))
 }
 
 /// A table as bytes in the format it came in (Excel is written as CSV): (file name, bytes).
