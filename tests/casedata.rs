@@ -389,3 +389,16 @@ fn the_disclosure_threshold_can_only_be_raised() {
         assert!(line.ends_with("true"), "not suppressed: {line}");
     }
 }
+
+#[test]
+fn an_excel_workbook_with_a_sheet_per_table_is_read() {
+    // tests/fixtures/cases.xlsx: sheets `persons` and `services`, Danish headers, real Excel
+    // dates and numbers (made with openpyxl).
+    let o = som(&["check", "tests/fixtures/cases.xlsx"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("xlsx, sheet \"persons\""), "{text}");
+    assert!(text.contains("Persons: 12 (6 participants, 6 non-participants)"), "{text}");
+    assert!(text.contains("Services: 36 rows, 2020-05 to 2022-05"), "{text}");
+    assert!(text.contains("voksen_social"), "{text}");
+}

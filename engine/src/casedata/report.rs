@@ -246,10 +246,14 @@ pub fn build(
     }
     let _ = LARGE_AMOUNT;
     let states = states.map(|s| {
-        let mut per_state = vec![std::collections::BTreeSet::new(); s.names.len()];
-        for &(p, _, _, st) in &s.rows {
-            per_state[st as usize].insert(p);
+        let mut ever = vec![vec![false; persons.len()]; s.names.len()];
+        for r in &s.rows {
+            ever[r.state as usize][r.person as usize] = true;
         }
+        let per_state: Vec<u64> = ever
+            .iter()
+            .map(|v| v.iter().filter(|&&b| b).count() as u64)
+            .collect();
         StatesReport {
             rows: s.rows.len() as u64,
             columns: s.columns.clone(),
@@ -257,7 +261,7 @@ pub fn build(
                 .names
                 .iter()
                 .zip(per_state)
-                .map(|(name, set)| count(name.clone(), set.len() as u64, t))
+                .map(|(name, n)| count(name.clone(), n, t))
                 .collect(),
         }
     });

@@ -8,7 +8,7 @@ use super::panel::Panel;
 use super::parse::{self, DecimalMark};
 use super::{
     IdIndex, Options, Persons, Problems, Reference, SERVICES, STATES, TableKind, map_columns,
-    shown_id, text_values,
+    shown_id,
 };
 use crate::error::Result;
 use crate::io::casedata::TableReader;
@@ -75,9 +75,29 @@ pub struct Services {
 #[derive(Debug, Clone, Default)]
 pub struct States {
     pub names: Vec<String>,
-    /// (person, year, month, state index), in file order.
-    pub rows: Vec<(u32, i32, u8, u16)>,
+    /// One row per person and month, in file order.
+    pub rows: Vec<StateRow>,
     pub columns: Vec<(String, String)>,
+}
+
+/// A person's state in one month (8 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRow {
+    pub person: u32,
+    /// Months since January 1900: `(year − 1900) × 12 + month − 1`.
+    pub month: u16,
+    /// Index into [`States::names`].
+    pub state: u16,
+}
+
+impl StateRow {
+    /// (year, month).
+    pub fn period(&self) -> (i32, u32) {
+        (
+            1900 + (self.month / 12) as i32,
+            (self.month % 12) as u32 + 1,
+        )
+    }
 }
 
 /// Decimal mark of a text column, from a sample of its values.
@@ -873,9 +893,9 @@ pub fn read_states(
     }
     let names: Vec<String> = cols.values().cloned().collect();
     let mut state_ix: HashMap<String, u16> = HashMap::new();
-    let mut seen: super::fxhash::FxMap<u64, usize> = Default::default();
+    // Months seen per person, a bit per month, one array per year: duplicates cost no hashing.
+    let mut seen: Vec<Option<Vec<u16>>> = vec![None; 201];
     let mut missing = 0u64;
-    let _ = persons;
     while let Some((first, df)) = reader.next_batch(&names)? {
         let who = person_indices(
             &df,
@@ -887,10 +907,12 @@ pub fn read_states(
             &mut missing,
         );
         let when = periods(&df, &cols, first, &file, problems);
-        let state = text_values(&df, &cols["state"]);
-        for i in 0..df.height() {
+        let Some(state) = str_column(&df, &cols["state"]) else {
+            continue;
+        };
+        for (i, s) in state.iter().enumerate() {
             let row = first + i;
-            let Some(s) = state[i].as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            let Some(s) = s.map(str::trim).filter(|s| !s.is_empty()) else {
                 problems.push(
                     &file,
                     Some(row),
@@ -918,25 +940,33 @@ pub fn read_states(
                 }
                 continue;
             }
-            let key = (p as u64) << 32 | ((ym.0 as u64) << 4 | ym.1 as u64);
-            if let Some(prev) = seen.insert(key, row) {
+            let year = (ym.0 - 1900).clamp(0, 200) as usize;
+            let bits = seen[year].get_or_insert_with(|| vec![0u16; persons.len()]);
+            let bit = 1u16 << (ym.1 - 1);
+            if bits[p as usize] & bit != 0 {
                 problems.push(
                     &file,
                     Some(row),
                     "period",
                     format!(
-                        "a second state for the same person and period {}-{:02} (also on row {prev}); a person has one state per period",
+                        "a second state for the same person and period {}-{:02}; a person has \
+                         one state per period",
                         ym.0, ym.1
                     ),
                 );
                 continue;
             }
+            bits[p as usize] |= bit;
             let n = state_ix.len() as u16;
             let si = *state_ix.entry(s.to_string()).or_insert_with(|| {
                 out.names.push(s.to_string());
                 n
             });
-            out.rows.push((p, ym.0, ym.1 as u8, si));
+            out.rows.push(StateRow {
+                person: p,
+                month: (year * 12 + ym.1 as usize - 1) as u16,
+                state: si,
+            });
         }
     }
     Ok(out)

@@ -487,6 +487,31 @@ pub fn locate(cases: &[PathBuf]) -> Result<Located> {
     };
     let mut files: Vec<PathBuf> = Vec::new();
     let mut spec = None;
+    // One Excel workbook with a sheet per table.
+    if let [book] = cases
+        && book.is_file()
+        && table_kind(book).is_none()
+        && book
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    {
+        use calamine::{Reader, open_workbook_auto};
+        let wb = open_workbook_auto(book).map_err(|e| read_err(book, e))?;
+        let sheets: Vec<String> = wb.sheet_names().iter().map(|s| s.to_lowercase()).collect();
+        let has = |t: &str| sheets.iter().any(|s| s == t);
+        if !(has("persons") && has("services")) {
+            return Err(not_found(
+                "an Excel workbook needs sheets named `persons` and `services` (and optionally \
+                 `states`)",
+            ));
+        }
+        return Ok(Located {
+            persons: book.clone(),
+            services: book.clone(),
+            states: has("states").then(|| book.clone()),
+            spec: None,
+        });
+    }
     match cases {
         [dir] if dir.is_dir() => {
             let toml = dir.join("dataset.toml");
