@@ -398,7 +398,13 @@ fn an_excel_workbook_with_a_sheet_per_table_is_read() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("xlsx, sheet \"persons\""), "{text}");
-    assert!(text.contains("Persons: 12 (6 participants, 6 non-participants)"), "{text}");
-    assert!(text.contains("Services: 36 rows, 2020-05 to 2022-05"), "{text}");
+    assert!(
+        text.contains("Persons: 12 (6 participants, 6 non-participants)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Services: 36 rows, 2020-05 to 2022-05"),
+        "{text}"
+    );
     assert!(text.contains("voksen_social"), "{text}");
 }

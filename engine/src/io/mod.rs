@@ -99,10 +99,31 @@ pub const MANIFEST: &str = "manifest.json";
 
 /// Write `files` (name, bytes) into `dir` whole or not at all.
 ///
-/// The files are written into a staging directory beside `dir` and renamed into place. An
-/// existing `dir` is replaced only if it is empty or holds an earlier som output (a
+/// An existing `dir` is replaced only if it is empty or holds an earlier som output (a
 /// `manifest.json`); anything else is refused, so a wrong `--out` never deletes a user's files.
 pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    write_dir_whole(dir, MANIFEST, "a som output directory", |staging| {
+        for (file, bytes) in files {
+            let p = staging.join(file);
+            std::fs::write(&p, bytes).map_err(|e| Error::Write {
+                path: p.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Fill a directory whole or not at all: `fill` writes into a staging directory beside `dir`,
+/// which is then renamed into place (an earlier `dir` is moved aside first and removed after).
+/// An existing `dir` is replaced only if it is empty or holds `marker` — a file that only som's
+/// own output of this kind (`what`) has; anything else is refused.
+pub fn write_dir_whole<T>(
+    dir: &Path,
+    marker: &str,
+    what: &str,
+    fill: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
     let werr = |path: &Path, e: std::io::Error| Error::Write {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -118,12 +139,12 @@ pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
             .map_err(|e| werr(dir, e))?
             .next()
             .is_none();
-        if !empty && !dir.join(MANIFEST).exists() {
+        if !empty && !dir.join(marker).exists() {
             return Err(Error::Write {
                 path: dir.to_path_buf(),
-                message: "exists, is not empty and is not a som output directory (no \
-                          manifest.json); choose another --out"
-                    .into(),
+                message: format!(
+                    "exists, is not empty and is not {what} (no {marker}); choose another --out"
+                ),
             });
         }
     }
@@ -140,12 +161,10 @@ pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| {
         std::fs::create_dir(&staging).map_err(|e| werr(&staging, e))?;
-        for (file, bytes) in files {
-            let p = staging.join(file);
-            std::fs::write(&p, bytes).map_err(|e| werr(&p, e))?;
-        }
+        let value = fill(&staging)?;
         if dir.exists() {
             let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&old);
             std::fs::rename(dir, &old).map_err(|e| werr(dir, e))?;
             if let Err(e) = std::fs::rename(&staging, dir) {
                 let _ = std::fs::rename(&old, dir);
@@ -155,7 +174,7 @@ pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         } else {
             std::fs::rename(&staging, dir).map_err(|e| werr(dir, e))?;
         }
-        Ok(())
+        Ok(value)
     })();
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);

@@ -49,58 +49,11 @@ fn werr(path: &Path, e: impl std::fmt::Display) -> Error {
 /// (a `truth.json`); anything else is refused.
 pub fn write_synth(dir: &Path, config: &SynthConfig) -> Result<SynthReport> {
     let plan = Plan::new(config)?;
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(werr(
-                dir,
-                "exists and is not a directory; choose another --out",
-            ));
-        }
-        let empty = std::fs::read_dir(dir)
-            .map_err(|e| werr(dir, e))?
-            .next()
-            .is_none();
-        if !empty && !dir.join(SYNTH_MARKER).exists() {
-            return Err(werr(
-                dir,
-                "exists, is not empty and is not a som synth output (no truth.json); choose \
-                 another --out",
-            ));
-        }
-    }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| werr(&parent, e))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "synth".into());
-    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    let result = (|| {
-        std::fs::create_dir(&staging).map_err(|e| werr(&staging, e))?;
-        let mut report = write_into(&staging, &plan)?;
-        if dir.exists() {
-            let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&old);
-            std::fs::rename(dir, &old).map_err(|e| werr(dir, e))?;
-            if let Err(e) = std::fs::rename(&staging, dir) {
-                let _ = std::fs::rename(&old, dir);
-                return Err(werr(dir, e));
-            }
-            let _ = std::fs::remove_dir_all(&old);
-        } else {
-            std::fs::rename(&staging, dir).map_err(|e| werr(dir, e))?;
-        }
-        report.dir = dir.to_path_buf();
-        Ok(report)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result
+    let mut report = super::write_dir_whole(dir, SYNTH_MARKER, "a som synth output", |staging| {
+        write_into(staging, &plan)
+    })?;
+    report.dir = dir.to_path_buf();
+    Ok(report)
 }
 
 /// A Parquet file being written batch by batch.
