@@ -426,28 +426,27 @@ pub fn read_services(
         }
     }
     let mut bad_actor = false;
-    let mut t_cols = 0.0;
     let mut t_keys = 0.0;
     let mut t_loop = 0.0;
     let mut t_wait = 0.0;
     let mut clock = std::time::Instant::now();
-    crate::io::casedata::for_each_batch(reader, &names, |first, df| {
-        t_wait += clock.elapsed().as_secs_f64();
-        clock = std::time::Instant::now();
+    let decimal = std::sync::OnceLock::new();
+    // Column work (decoding, parsing numbers, resolving person, period and department of every
+    // row) runs in the reading thread, one batch ahead of the checks and accumulation here.
+    let prepare = |first: usize, df: DataFrame| -> Option<Prepared> {
+        let clock = std::time::Instant::now();
         let n = df.height();
         // The decimal mark matters (and is reported) only where amounts are written as text.
         let text_amounts = df
             .column(&cols["amount"])
             .is_ok_and(|c| c.dtype() == &DataType::String);
-        let mark = match stats.decimal {
-            Some(m) => m,
-            None if text_amounts => {
-                let m = decimal_of(&df, &[&cols["amount"]], opts, sep_comma);
-                stats.decimal = Some(m);
-                m
-            }
-            None => DecimalMark::Point,
+        let mark = if text_amounts {
+            *decimal.get_or_init(|| decimal_of(&df, &[&cols["amount"]], opts, sep_comma))
+        } else {
+            DecimalMark::Point
         };
+        let mut problems = Problems::default();
+        let problems = &mut problems;
         let amount = numbers(
             &df,
             cols.get("amount"),
@@ -471,7 +470,7 @@ pub fn read_services(
         let actor_ca = cols.get("actor").and_then(|c| str_column(&df, c));
         let Some(code_ca) = str_column(&df, &cols["code"]) else {
             problems.push(&file, None, "code", "expected text codes".into());
-            return Ok(());
+            return None;
         };
         // Person ids: integer columns, or text as packed keys.
         let id_col = df
@@ -497,8 +496,6 @@ pub fn read_services(
         } else {
             (Vec::new(), None)
         };
-        t_cols += clock.elapsed().as_secs_f64();
-        clock = std::time::Instant::now();
         // Phase 1, column by column and in parallel: person index, period and department of
         // every row, as plain arrays. Each task keeps its own caches; nothing is shared.
         let (who, (when, what)) = rayon::join(
@@ -533,175 +530,252 @@ pub fn read_services(
                 )
             },
         );
-        t_keys += clock.elapsed().as_secs_f64();
-        clock = std::time::Instant::now();
-        // Phase 2, row by row: checks and accumulation.
-        for i in 0..n {
-            let row = first + i;
-            stats.rows += 1;
-            let p = who[i];
-            if p == NO_PERSON {
-                let shown = match (&int_ids, &text_ids) {
-                    (Some(ids), _) => ids[i].map(|v| format!("\"{v}\"")),
-                    (None, Some(c)) => c.get(i).map(shown_id),
-                    _ => None,
-                };
-                let shown = shown.unwrap_or_else(|| "an empty id".into());
-                problems.push(
-                    &file,
-                    Some(row),
-                    "person_id",
-                    format!("{shown} is not in persons"),
-                );
-                continue;
+        Prepared {
+            first,
+            n,
+            text_amounts,
+            decimal: text_amounts.then_some(mark),
+            amount,
+            units,
+            refund,
+            actor_ca,
+            code_ca,
+            int_ids,
+            text_ids,
+            period_ca,
+            who,
+            when,
+            what,
+            problems: std::mem::take(problems),
+            seconds: clock.elapsed().as_secs_f64(),
+        }
+        .into()
+    };
+    crate::io::casedata::for_each_prepared(
+        reader,
+        &names,
+        prepare,
+        |prepared: Option<Prepared>| {
+            t_wait += clock.elapsed().as_secs_f64();
+            clock = std::time::Instant::now();
+            let Some(b) = prepared else {
+                problems.push(&file, None, "code", "expected text codes".into());
+                return Ok(());
+            };
+            t_keys += b.seconds;
+            for d in b.problems.listed {
+                problems.listed.push(d);
             }
-            let packed = when[i];
-            if packed == NO_PERIOD {
-                let msg = match &period_ca {
-                    Some(ca) => format!(
-                        "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), \
-                         found {:?}",
-                        ca.get(i).unwrap_or("")
-                    ),
-                    None => "expected a year (1900–2100) and a month (1–12)".into(),
-                };
-                problems.push(&file, Some(row), "period", msg);
-                continue;
+            problems.more += b.problems.more;
+            if stats.decimal.is_none() {
+                stats.decimal = b.decimal;
             }
-            let ym = unpack_period(packed);
-            let mut dept = what[i];
-            if dept == NO_DEPARTMENT {
-                let code = code_ca.get(i).unwrap_or("").trim();
-                if code.is_empty() {
+            let Prepared {
+                first,
+                n,
+                text_amounts,
+                amount,
+                units,
+                refund,
+                actor_ca,
+                code_ca,
+                int_ids,
+                text_ids,
+                period_ca,
+                who,
+                when,
+                what,
+                ..
+            } = b;
+            // Phase 2, row by row: checks and accumulation.
+            for i in 0..n {
+                let row = first + i;
+                stats.rows += 1;
+                let p = who[i];
+                if p == NO_PERSON {
+                    let shown = match (&int_ids, &text_ids) {
+                        (Some(ids), _) => ids[i].map(|v| format!("\"{v}\"")),
+                        (None, Some(c)) => c.get(i).map(shown_id),
+                        _ => None,
+                    };
+                    let shown = shown.unwrap_or_else(|| "an empty id".into());
                     problems.push(
                         &file,
                         Some(row),
-                        "code",
-                        "is empty; expected a function code or catalogue item id".into(),
+                        "person_id",
+                        format!("{shown} is not in persons"),
                     );
                     continue;
                 }
-                let e = stats.unknown_codes.entry(code.to_string()).or_insert(0);
-                *e += 1;
-                if *e == 1 {
-                    problems.push(
-                        &file,
-                        Some(row),
-                        "code",
-                        format!(
-                            "unknown code {code:?}: not a function in the department map \
-                             nor an item of the price catalogue"
+                let packed = when[i];
+                if packed == NO_PERIOD {
+                    let msg = match &period_ca {
+                        Some(ca) => format!(
+                            "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), \
+                         found {:?}",
+                            ca.get(i).unwrap_or("")
                         ),
-                    );
+                        None => "expected a year (1900–2100) and a month (1–12)".into(),
+                    };
+                    problems.push(&file, Some(row), "period", msg);
+                    continue;
                 }
-                continue;
-            }
-            if let Some(a) = actor_ca
-                .as_ref()
-                .and_then(|a| a.get(i))
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                && dept_actor[dept as usize] != a
-            {
-                match actor_default.get(a) {
-                    Some(&d) => dept = d,
-                    None => {
-                        if !bad_actor {
-                            bad_actor = true;
-                            problems.push(
-                                &file,
-                                Some(row),
-                                "actor",
-                                format!(
-                                    "unknown actor {a:?}; expected one of {}",
-                                    crate::catalogue::list(
-                                        map.actors.iter().map(|a| a.id.as_str())
-                                    )
-                                ),
-                            );
-                        }
+                let ym = unpack_period(packed);
+                let mut dept = what[i];
+                if dept == NO_DEPARTMENT {
+                    let code = code_ca.get(i).unwrap_or("").trim();
+                    if code.is_empty() {
+                        problems.push(
+                            &file,
+                            Some(row),
+                            "code",
+                            "is empty; expected a function code or catalogue item id".into(),
+                        );
                         continue;
                     }
-                }
-            }
-            let is_refund = match refund.as_ref().map(|r| r[i]) {
-                None => false,
-                Some(Some(b)) => b,
-                Some(None) => {
-                    problems.push(&file, Some(row), "refund", "expected a yes/no value".into());
+                    let e = stats.unknown_codes.entry(code.to_string()).or_insert(0);
+                    *e += 1;
+                    if *e == 1 {
+                        problems.push(
+                            &file,
+                            Some(row),
+                            "code",
+                            format!(
+                                "unknown code {code:?}: not a function in the department map \
+                             nor an item of the price catalogue"
+                            ),
+                        );
+                    }
                     continue;
                 }
-            };
-            let a = amount[i];
-            if a.is_nan() {
-                if !text_amounts {
+                if let Some(a) = actor_ca
+                    .as_ref()
+                    .and_then(|a| a.get(i))
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    && dept_actor[dept as usize] != a
+                {
+                    match actor_default.get(a) {
+                        Some(&d) => dept = d,
+                        None => {
+                            if !bad_actor {
+                                bad_actor = true;
+                                problems.push(
+                                    &file,
+                                    Some(row),
+                                    "actor",
+                                    format!(
+                                        "unknown actor {a:?}; expected one of {}",
+                                        crate::catalogue::list(
+                                            map.actors.iter().map(|a| a.id.as_str())
+                                        )
+                                    ),
+                                );
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let is_refund = match refund.as_ref().map(|r| r[i]) {
+                    None => false,
+                    Some(Some(b)) => b,
+                    Some(None) => {
+                        problems.push(&file, Some(row), "refund", "expected a yes/no value".into());
+                        continue;
+                    }
+                };
+                let a = amount[i];
+                if a.is_nan() {
+                    if !text_amounts {
+                        problems.push(
+                            &file,
+                            Some(row),
+                            "amount",
+                            "is empty; expected an amount in kr.".into(),
+                        );
+                    }
+                    continue;
+                }
+                if a < 0.0 && !is_refund {
                     problems.push(
                         &file,
                         Some(row),
                         "amount",
-                        "is empty; expected an amount in kr.".into(),
+                        format!(
+                            "{a:.2} is negative; mark refunds and corrections in a `refund` column"
+                        ),
                     );
+                    continue;
                 }
-                continue;
+                let u = units
+                    .as_ref()
+                    .map(|u| u[i])
+                    .filter(|u| !u.is_nan())
+                    .unwrap_or(0.0);
+                if let Some(range) = opts.period
+                    && (ym < range.0 || ym > range.1)
+                {
+                    problems.push(
+                        &file,
+                        Some(row),
+                        "period",
+                        format!(
+                            "{}-{:02} is outside the declared period {}",
+                            ym.0,
+                            ym.1,
+                            fmt_period(range)
+                        ),
+                    );
+                    continue;
+                }
+                stats.refund_rows += u64::from(is_refund);
+                stats.zero_amount_rows += u64::from(a == 0.0);
+                stats.large_amount_rows += u64::from(a > LARGE_AMOUNT);
+                stats.negative_unit_rows += u64::from(u < 0.0 && !is_refund);
+                if stats.first_period.is_none_or(|f| ym < f) {
+                    stats.first_period = Some(ym);
+                }
+                if stats.last_period.is_none_or(|l| ym > l) {
+                    stats.last_period = Some(ym);
+                }
+                stats.dept_rows[dept as usize] += 1;
+                stats.dept_amount[dept as usize] += a;
+                panel.add(p, dept, ym.0, a, u);
             }
-            if a < 0.0 && !is_refund {
-                problems.push(
-                    &file,
-                    Some(row),
-                    "amount",
-                    format!(
-                        "{a:.2} is negative; mark refunds and corrections in a `refund` column"
-                    ),
-                );
-                continue;
-            }
-            let u = units
-                .as_ref()
-                .map(|u| u[i])
-                .filter(|u| !u.is_nan())
-                .unwrap_or(0.0);
-            if let Some(range) = opts.period
-                && (ym < range.0 || ym > range.1)
-            {
-                problems.push(
-                    &file,
-                    Some(row),
-                    "period",
-                    format!(
-                        "{}-{:02} is outside the declared period {}",
-                        ym.0,
-                        ym.1,
-                        fmt_period(range)
-                    ),
-                );
-                continue;
-            }
-            stats.refund_rows += u64::from(is_refund);
-            stats.zero_amount_rows += u64::from(a == 0.0);
-            stats.large_amount_rows += u64::from(a > LARGE_AMOUNT);
-            stats.negative_unit_rows += u64::from(u < 0.0 && !is_refund);
-            if stats.first_period.is_none_or(|f| ym < f) {
-                stats.first_period = Some(ym);
-            }
-            if stats.last_period.is_none_or(|l| ym > l) {
-                stats.last_period = Some(ym);
-            }
-            stats.dept_rows[dept as usize] += 1;
-            stats.dept_amount[dept as usize] += a;
-            panel.add(p, dept, ym.0, a, u);
-        }
-        t_loop += clock.elapsed().as_secs_f64();
-        clock = std::time::Instant::now();
-        Ok(())
-    })?;
+            t_loop += clock.elapsed().as_secs_f64();
+            clock = std::time::Instant::now();
+            Ok(())
+        },
+    )?;
     tracing::debug!(
         waiting = t_wait,
-        columns = t_cols,
-        resolving = t_keys,
+        preparing = t_keys,
         accumulating = t_loop,
-        "services: seconds per phase"
+        "services: seconds per phase (preparing runs beside the others)"
     );
     Ok(Services { panel, stats })
+}
+
+/// A batch of the services table after its column work, ready for checks and accumulation.
+struct Prepared {
+    first: usize,
+    n: usize,
+    text_amounts: bool,
+    decimal: Option<DecimalMark>,
+    amount: Vec<f64>,
+    units: Option<Vec<f64>>,
+    refund: Option<Vec<Option<bool>>>,
+    actor_ca: Option<StringChunked>,
+    code_ca: StringChunked,
+    int_ids: Option<Vec<Option<i64>>>,
+    text_ids: Option<StringChunked>,
+    period_ca: Option<StringChunked>,
+    who: Vec<u32>,
+    when: Vec<u32>,
+    what: Vec<u16>,
+    /// Problems found while parsing numbers (listed with their rows).
+    problems: Problems,
+    seconds: f64,
 }
 
 /// A row whose person is not in `persons`.

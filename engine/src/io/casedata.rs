@@ -169,27 +169,48 @@ impl TableReader {
     }
 }
 
-/// Call `f` on every batch of `columns`, reading the next batch in a second thread while `f`
-/// works on the current one (decoding and validation overlap on two cores).
-pub fn for_each_batch(
+/// Call `consume` on every batch of `columns` after `prepare` has done the batch's column work
+/// (work that needs no shared state). Three stages run at once: one thread decodes batch k + 2, another prepares batch k + 1, and
+/// the caller's thread consumes batch k. Batches are consumed in file order.
+pub fn for_each_prepared<P: Send>(
     reader: &mut TableReader,
     columns: &[String],
-    mut f: impl FnMut(usize, DataFrame) -> Result<()>,
+    prepare: impl Fn(usize, DataFrame) -> P + Sync,
+    mut consume: impl FnMut(P) -> Result<()>,
 ) -> Result<()> {
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<(usize, DataFrame)>>>(1);
+        let (tx_raw, rx_raw) =
+            std::sync::mpsc::sync_channel::<Result<Option<(usize, DataFrame)>>>(0);
+        // A decoded batch is handed over only when the preparing thread takes it (rendezvous);
+        // one prepared batch may wait for the consumer. That bounds the batches in memory to
+        // about four.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Option<P>>>(1);
+        let prepare = &prepare;
         scope.spawn(move || {
             loop {
                 let batch = reader.next_batch(columns);
                 let done = !matches!(batch, Ok(Some(_)));
-                if tx.send(batch).is_err() || done {
+                if tx_raw.send(batch).is_err() || done {
+                    break;
+                }
+            }
+        });
+        scope.spawn(move || {
+            for batch in rx_raw {
+                let out = match batch {
+                    Ok(Some((first, df))) => Ok(Some(prepare(first, df))),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                };
+                let done = !matches!(out, Ok(Some(_)));
+                if tx.send(out).is_err() || done {
                     break;
                 }
             }
         });
         for batch in rx {
             match batch? {
-                Some((first, df)) => f(first, df)?,
+                Some(p) => consume(p)?,
                 None => break,
             }
         }
