@@ -75,28 +75,34 @@ fn invalid(field: &str, message: String) -> Error {
     }])
 }
 
+/// The pseudonymisation key: from `key_file`, else from `SOM_PSEUDONYM_KEY`; at least 16
+/// characters. It is held in memory only.
+pub fn pseudonym_key(key_file: Option<&std::path::Path>) -> Result<Key, Error> {
+    let bytes = match (key_file, std::env::var("SOM_PSEUDONYM_KEY")) {
+        (Some(f), _) => read_key_file(f)?,
+        (None, Ok(k)) if !k.trim().is_empty() => k.trim().as_bytes().to_vec(),
+        _ => {
+            return Err(invalid(
+                "--pseudonymize",
+                "needs a key: set SOM_PSEUDONYM_KEY or give --key-file".into(),
+            ));
+        }
+    };
+    Key::new(bytes).ok_or_else(|| {
+        invalid(
+            "--pseudonymize",
+            "the key is too short: use at least 16 characters".into(),
+        )
+    })
+}
+
 /// Read and validate the case data named by `args`.
 pub fn load(
     args: &CaseArgs,
 ) -> Result<(casedata::CaseData, Options, Vec<engine::summary::InputHash>), Error> {
     let located = locate(&args.cases)?;
     let key = if args.pseudonymize {
-        let bytes = match (&args.key_file, std::env::var("SOM_PSEUDONYM_KEY")) {
-            (Some(f), _) => read_key_file(f)?,
-            (None, Ok(k)) if !k.trim().is_empty() => k.trim().as_bytes().to_vec(),
-            _ => {
-                return Err(invalid(
-                    "--pseudonymize",
-                    "needs a key: set SOM_PSEUDONYM_KEY or give --key-file".into(),
-                ));
-            }
-        };
-        Some(Key::new(bytes).ok_or_else(|| {
-            invalid(
-                "--pseudonymize",
-                "the key is too short: use at least 16 characters".into(),
-            )
-        })?)
+        Some(pseudonym_key(args.key_file.as_deref())?)
     } else {
         None
     };

@@ -3,8 +3,8 @@
 //! the same pseudonyms; the key itself is never written.
 
 use engine::Error;
-use engine::casedata::{cpr::Key, pseudonymize_frame};
-use engine::io::casedata::{ReadOptions, read_key_file, read_whole, table_bytes};
+use engine::casedata::pseudonymize_frame;
+use engine::io::casedata::{ReadOptions, read_whole, table_bytes};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -21,31 +21,7 @@ pub struct PseudonymizeArgs {
 }
 
 pub fn run(args: &PseudonymizeArgs) -> Result<String, Error> {
-    let bytes = match (&args.key_file, std::env::var("SOM_PSEUDONYM_KEY")) {
-        (Some(f), _) => read_key_file(f)?,
-        (None, Ok(k)) if !k.trim().is_empty() => k.trim().as_bytes().to_vec(),
-        _ => {
-            return Err(Error::Invalid(vec![engine::Diagnostic {
-                file: String::new(),
-                line: None,
-                column: None,
-                field: "--key-file".into(),
-                row: None,
-                message: "pseudonymisation needs a key: set SOM_PSEUDONYM_KEY or give --key-file"
-                    .into(),
-            }]));
-        }
-    };
-    let key = Key::new(bytes).ok_or_else(|| {
-        Error::Invalid(vec![engine::Diagnostic {
-            file: String::new(),
-            line: None,
-            column: None,
-            field: "--key-file".into(),
-            row: None,
-            message: "the key is too short: use at least 16 characters".into(),
-        }])
-    })?;
+    let key = crate::cmd_check::pseudonym_key(args.key_file.as_deref())?;
     let mut files = Vec::new();
     let mut lines = Vec::new();
     for f in &args.files {

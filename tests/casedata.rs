@@ -408,3 +408,39 @@ fn an_excel_workbook_with_a_sheet_per_table_is_read() {
     );
     assert!(text.contains("voksen_social"), "{text}");
 }
+
+#[test]
+fn states_are_checked_like_services() {
+    let dir = dataset("states", &persons_csv(&ids()), &services_csv(&ids()));
+    let mut states = String::from("person_id;periode;tilstand\n");
+    for id in ids() {
+        states += &format!("{id};2021-01;job\n{id};2021-02;benefits\n");
+    }
+    std::fs::write(dir.join("states.csv"), &states).unwrap();
+    std::fs::write(
+        dir.join("dataset.toml"),
+        "name = \"test\"\nperiod = { from = \"2019-01\", to = \"2022-12\" }\npersons = \"persons.csv\"\nservices = \"services.csv\"\nstates = \"states.csv\"\n",
+    )
+    .unwrap();
+    let o = check(&dir, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("States: 24 rows; persons ever in: job 12, benefits 12"),
+        "{}",
+        stdout(&o)
+    );
+    // A second state for the same month, and a state for a person not in persons.
+    states += "B0001;2021-01;education\nZ0001;2021-01;job\n";
+    std::fs::write(dir.join("states.csv"), &states).unwrap();
+    let o = check(&dir, &[]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("states.csv row 25, column `period`: a second state"),
+        "{err}"
+    );
+    assert!(
+        err.contains("states.csv row 26, column `person_id`: \"Z0001\" is not in persons"),
+        "{err}"
+    );
+}

@@ -22,24 +22,6 @@ enum Code {
     Unknown,
 }
 
-/// Rows per parallel work unit within a batch.
-const PAR_CHUNK: usize = 65_536;
-
-/// Map row ranges of a batch in parallel (rayon) and concatenate the results in order.
-fn par_rows<T: Send>(n: usize, f: impl Fn(usize, usize) -> Vec<T> + Sync) -> Vec<T> {
-    use rayon::prelude::*;
-    let ranges: Vec<(usize, usize)> = (0..n)
-        .step_by(PAR_CHUNK)
-        .map(|o| (o, PAR_CHUNK.min(n - o)))
-        .collect();
-    let parts: Vec<Vec<T>> = ranges.par_iter().map(|&(o, l)| f(o, l)).collect();
-    let mut out = Vec::with_capacity(n);
-    for p in parts {
-        out.extend(p);
-    }
-    out
-}
-
 /// Counts of the services table for the data-quality report.
 #[derive(Debug, Default, Clone)]
 pub struct ServiceStats {
@@ -193,67 +175,6 @@ fn integers(df: &DataFrame, name: Option<&String>) -> Option<Vec<Option<i64>>> {
     Some(cast.i64().ok()?.iter().collect())
 }
 
-/// The period of each row as (year, month), from `period` text or `year`/`month` columns.
-/// `None` marks a row whose period could not be read (a problem is reported).
-fn periods(
-    df: &DataFrame,
-    cols: &HashMap<&'static str, String>,
-    first: usize,
-    file: &str,
-    problems: &mut Problems,
-) -> Vec<Option<(i32, u32)>> {
-    let n = df.height();
-    if let Some(name) = cols.get("period") {
-        let Some(ca) = str_column(df, name) else {
-            return vec![None; n];
-        };
-        let out = par_rows(n, |o, l| {
-            ca.slice(o as i64, l)
-                .iter()
-                .map(|v| v.and_then(fast_period))
-                .collect()
-        });
-        for (i, p) in out.iter().enumerate() {
-            if p.is_none() {
-                problems.push(
-                    file,
-                    Some(first + i),
-                    "period",
-                    format!(
-                        "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month \
-                         (YYYY-MM), found {:?}",
-                        ca.get(i).unwrap_or("")
-                    ),
-                );
-            }
-        }
-        return out;
-    }
-    let years = integers(df, cols.get("year")).unwrap_or_else(|| vec![None; n]);
-    let months = integers(df, cols.get("month"));
-    (0..n)
-        .map(|i| {
-            let y = years[i].filter(|y| (1900..=2100).contains(y));
-            let m = match &months {
-                Some(m) => m[i].filter(|m| (1..=12).contains(m)),
-                None => Some(1),
-            };
-            match (y, m) {
-                (Some(y), Some(m)) => Some((y as i32, m as u32)),
-                _ => {
-                    problems.push(
-                        file,
-                        Some(first + i),
-                        if y.is_none() { "year" } else { "month" },
-                        "expected a year (1900–2100) and a month (1–12)".into(),
-                    );
-                    None
-                }
-            }
-        })
-        .collect()
-}
-
 /// A column as text (cast when it is not), to iterate without allocating per value.
 fn str_column(df: &DataFrame, name: &str) -> Option<StringChunked> {
     let s = df.column(name).ok()?.as_materialized_series();
@@ -282,81 +203,8 @@ fn fast_period(s: &str) -> Option<(i32, u32)> {
     parse::period(s)
 }
 
-fn in_period(opts: &Options, p: (i32, u32)) -> bool {
-    opts.period.is_none_or(|(from, to)| p >= from && p <= to)
-}
-
 fn fmt_period(((fy, fm), (ty, tm)): ((i32, u32), (i32, u32))) -> String {
     format!("{fy}-{fm:02}–{ty}-{tm:02}")
-}
-
-/// Person indices of each row: integer id columns are looked up as integers.
-fn person_indices(
-    df: &DataFrame,
-    name: &str,
-    index: &IdIndex,
-    first: usize,
-    file: &str,
-    problems: &mut Problems,
-    missing: &mut u64,
-) -> Vec<Option<u32>> {
-    let Ok(c) = df.column(name) else {
-        return vec![None; df.height()];
-    };
-    let s = c.as_materialized_series();
-    let report = |i: usize, shown: String, problems: &mut Problems, missing: &mut u64| {
-        *missing += 1;
-        problems.push(
-            file,
-            Some(first + i),
-            "person_id",
-            format!("{shown} is not in persons"),
-        );
-    };
-    if s.dtype().is_integer() && index.by_int.len() == index.by_text.len() {
-        let cast = s.cast(&DataType::Int64).unwrap_or_else(|_| s.clone());
-        if let Ok(ca) = cast.i64() {
-            return ca
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let r = v.and_then(|v| index.by_int.get(&v).copied());
-                    if r.is_none() {
-                        let shown = v
-                            .map(|v| format!("\"{v}\""))
-                            .unwrap_or("an empty id".into());
-                        report(i, shown, problems, missing);
-                    }
-                    r
-                })
-                .collect();
-        }
-    }
-    let Some(ca) = str_column(df, name) else {
-        return vec![None; df.height()];
-    };
-    let out = par_rows(df.height(), |o, l| {
-        // Exports are usually sorted or grouped by person: remember the last id looked up.
-        let mut last: (Option<&str>, Option<u32>) = (None, None);
-        let part = ca.slice(o as i64, l);
-        part.iter()
-            .map(|v| {
-                if v.is_some() && v == last.0 {
-                    return last.1;
-                }
-                let r = v.and_then(|v| index.get(v));
-                last = (v, r);
-                r
-            })
-            .collect()
-    });
-    for (i, r) in out.iter().enumerate() {
-        if r.is_none() {
-            let shown = ca.get(i).map(shown_id).unwrap_or("an empty id".into());
-            report(i, shown, problems, missing);
-        }
-    }
-    out
 }
 
 /// Read the services table into the panel, checking every row.
@@ -418,13 +266,7 @@ pub fn read_services(
     let names: Vec<String> = cols.values().cloned().collect();
     let sep_comma = reader.info.separator.as_deref() == Some(",");
     // Person ids of up to 12 bytes are looked up by their packed view key (no string hashing).
-    let mut id_keys: super::fxhash::FxMap<u128, u32> = Default::default();
-    for (id, &i) in &index.by_text {
-        let k = key_of(id);
-        if k != LONG_KEY {
-            id_keys.insert(k, i);
-        }
-    }
+    let id_keys = id_keys(index);
     let mut bad_actor = false;
     let mut t_keys = 0.0;
     let mut t_loop = 0.0;
@@ -488,14 +330,6 @@ pub fn read_services(
             None
         };
         let period_ca = cols.get("period").and_then(|c| str_column(&df, c));
-        let (years, months) = if period_ca.is_none() {
-            (
-                integers(&df, cols.get("year")).unwrap_or_else(|| vec![None; n]),
-                integers(&df, cols.get("month")),
-            )
-        } else {
-            (Vec::new(), None)
-        };
         // Phase 1, column by column and in parallel: person index, period and department of
         // every row, as plain arrays. Each task keeps its own caches; nothing is shared.
         let (who, (when, what)) = rayon::join(
@@ -512,20 +346,7 @@ pub fn read_services(
             },
             || {
                 rayon::join(
-                    || match &period_ca {
-                        Some(ca) => resolve_periods(ca),
-                        None => (0..n)
-                            .map(|i| {
-                                let y = years[i].filter(|y| (1900..=2100).contains(y));
-                                let m = match &months {
-                                    Some(m) => m[i].filter(|m| (1..=12).contains(m)),
-                                    None => Some(1),
-                                };
-                                y.zip(m)
-                                    .map_or(NO_PERIOD, |(y, m)| pack_period(y as i32, m as u32))
-                            })
-                            .collect(),
-                    },
+                    || packed_periods(&df, &cols, period_ca.as_ref()),
                     || resolve_codes(&code_ca, &resolve),
                 )
             },
@@ -609,14 +430,7 @@ pub fn read_services(
                 }
                 let packed = when[i];
                 if packed == NO_PERIOD {
-                    let msg = match &period_ca {
-                        Some(ca) => format!(
-                            "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), \
-                         found {:?}",
-                            ca.get(i).unwrap_or("")
-                        ),
-                        None => "expected a year (1900–2100) and a month (1–12)".into(),
-                    };
+                    let msg = period_problem(period_ca.as_ref(), i);
                     problems.push(&file, Some(row), "period", msg);
                     continue;
                 }
@@ -793,6 +607,53 @@ fn unpack_period(p: u32) -> (i32, u32) {
     ((p >> 4) as i32, p & 15)
 }
 
+/// Packed keys of the person ids of up to 12 bytes (longer ids are looked up as text).
+fn id_keys(index: &IdIndex) -> super::fxhash::FxMap<u128, u32> {
+    index
+        .by_text
+        .iter()
+        .map(|(id, &i)| (key_of(id), i))
+        .filter(|&(k, _)| k != LONG_KEY)
+        .collect()
+}
+
+/// Packed (year, month) of every row: from the `period` text column, or from `year` (and
+/// `month`) integer columns ([`NO_PERIOD`] where unreadable).
+fn packed_periods(
+    df: &DataFrame,
+    cols: &HashMap<&'static str, String>,
+    period: Option<&StringChunked>,
+) -> Vec<u32> {
+    if let Some(ca) = period {
+        return resolve_periods(ca);
+    }
+    let n = df.height();
+    let years = integers(df, cols.get("year")).unwrap_or_else(|| vec![None; n]);
+    let months = integers(df, cols.get("month"));
+    (0..n)
+        .map(|i| {
+            let y = years[i].filter(|y| (1900..=2100).contains(y));
+            let m = match &months {
+                Some(m) => m[i].filter(|m| (1..=12).contains(m)),
+                None => Some(1),
+            };
+            y.zip(m)
+                .map_or(NO_PERIOD, |(y, m)| pack_period(y as i32, m as u32))
+        })
+        .collect()
+}
+
+/// The message for a row whose period could not be read.
+fn period_problem(period: Option<&StringChunked>, i: usize) -> String {
+    match period {
+        Some(ca) => format!(
+            "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), found {:?}",
+            ca.get(i).unwrap_or("")
+        ),
+        None => "expected a year (1900–2100) and a month (1–12)".into(),
+    }
+}
+
 /// Person index of every row of a text id column ([`NO_PERSON`] where unknown). Consecutive
 /// rows of the same person (the usual order of an export) cost one comparison.
 fn resolve_ids(
@@ -966,21 +827,21 @@ pub fn read_states(
         return Ok(out);
     }
     let names: Vec<String> = cols.values().cloned().collect();
-    let mut state_ix: HashMap<String, u16> = HashMap::new();
+    let mut state_ix: super::fxhash::FxMap<String, u16> = Default::default();
     // Months seen per person, a bit per month, one array per year: duplicates cost no hashing.
     let mut seen: Vec<Option<Vec<u16>>> = vec![None; 201];
-    let mut missing = 0u64;
+    let id_keys = id_keys(index);
     while let Some((first, df)) = reader.next_batch(&names)? {
-        let who = person_indices(
-            &df,
-            &cols["person_id"],
-            index,
-            first,
-            &file,
-            problems,
-            &mut missing,
+        // Ids of any type are looked up as text here; states tables are small beside services.
+        let ids = str_column(&df, &cols["person_id"]);
+        let period_ca = cols.get("period").and_then(|c| str_column(&df, c));
+        let (who, when) = rayon::join(
+            || match &ids {
+                Some(ca) => resolve_ids(ca, &id_keys, index),
+                None => vec![NO_PERSON; df.height()],
+            },
+            || packed_periods(&df, &cols, period_ca.as_ref()),
         );
-        let when = periods(&df, &cols, first, &file, problems);
         let Some(state) = str_column(&df, &cols["state"]) else {
             continue;
         };
@@ -995,23 +856,38 @@ pub fn read_states(
                 );
                 continue;
             };
-            let (Some(p), Some(ym)) = (who[i], when[i]) else {
+            let p = who[i];
+            if p == NO_PERSON {
+                let shown = ids.as_ref().and_then(|c| c.get(i)).map(shown_id);
+                let shown = shown.unwrap_or_else(|| "an empty id".into());
+                problems.push(
+                    &file,
+                    Some(row),
+                    "person_id",
+                    format!("{shown} is not in persons"),
+                );
                 continue;
-            };
-            if !in_period(opts, ym) {
-                if let Some(range) = opts.period {
-                    problems.push(
-                        &file,
-                        Some(row),
-                        "period",
-                        format!(
-                            "{}-{:02} is outside the declared period {}",
-                            ym.0,
-                            ym.1,
-                            fmt_period(range)
-                        ),
-                    );
-                }
+            }
+            if when[i] == NO_PERIOD {
+                let msg = period_problem(period_ca.as_ref(), i);
+                problems.push(&file, Some(row), "period", msg);
+                continue;
+            }
+            let ym = unpack_period(when[i]);
+            if let Some(range) = opts.period
+                && (ym < range.0 || ym > range.1)
+            {
+                problems.push(
+                    &file,
+                    Some(row),
+                    "period",
+                    format!(
+                        "{}-{:02} is outside the declared period {}",
+                        ym.0,
+                        ym.1,
+                        fmt_period(range)
+                    ),
+                );
                 continue;
             }
             let year = (ym.0 - 1900).clamp(0, 200) as usize;
@@ -1031,11 +907,15 @@ pub fn read_states(
                 continue;
             }
             bits[p as usize] |= bit;
-            let n = state_ix.len() as u16;
-            let si = *state_ix.entry(s.to_string()).or_insert_with(|| {
-                out.names.push(s.to_string());
-                n
-            });
+            let si = match state_ix.get(s) {
+                Some(&si) => si,
+                None => {
+                    let si = state_ix.len() as u16;
+                    state_ix.insert(s.to_string(), si);
+                    out.names.push(s.to_string());
+                    si
+                }
+            };
             out.rows.push(StateRow {
                 person: p,
                 month: (year * 12 + ym.1 as usize - 1) as u16,
