@@ -203,6 +203,19 @@ fn fast_period(s: &str) -> Option<(i32, u32)> {
     parse::period(s)
 }
 
+/// The message for a period outside the declared one, if it is.
+fn outside_period(opts: &Options, ym: (i32, u32)) -> Option<String> {
+    let range = opts.period?;
+    (ym < range.0 || ym > range.1).then(|| {
+        format!(
+            "{}-{:02} is outside the declared period {}",
+            ym.0,
+            ym.1,
+            fmt_period(range)
+        )
+    })
+}
+
 fn fmt_period(((fy, fm), (ty, tm)): ((i32, u32), (i32, u32))) -> String {
     format!("{fy}-{fm:02}–{ty}-{tm:02}")
 }
@@ -526,20 +539,8 @@ pub fn read_services(
                     .map(|u| u[i])
                     .filter(|u| !u.is_nan())
                     .unwrap_or(0.0);
-                if let Some(range) = opts.period
-                    && (ym < range.0 || ym > range.1)
-                {
-                    problems.push(
-                        &file,
-                        Some(row),
-                        "period",
-                        format!(
-                            "{}-{:02} is outside the declared period {}",
-                            ym.0,
-                            ym.1,
-                            fmt_period(range)
-                        ),
-                    );
+                if let Some(msg) = outside_period(opts, ym) {
+                    problems.push(&file, Some(row), "period", msg);
                     continue;
                 }
                 stats.refund_rows += u64::from(is_refund);
@@ -874,20 +875,8 @@ pub fn read_states(
                 continue;
             }
             let ym = unpack_period(when[i]);
-            if let Some(range) = opts.period
-                && (ym < range.0 || ym > range.1)
-            {
-                problems.push(
-                    &file,
-                    Some(row),
-                    "period",
-                    format!(
-                        "{}-{:02} is outside the declared period {}",
-                        ym.0,
-                        ym.1,
-                        fmt_period(range)
-                    ),
-                );
+            if let Some(msg) = outside_period(opts, ym) {
+                problems.push(&file, Some(row), "period", msg);
                 continue;
             }
             let year = (ym.0 - 1900).clamp(0, 200) as usize;
