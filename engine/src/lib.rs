@@ -10,6 +10,7 @@ pub mod casedata;
 pub mod catalogue;
 pub mod compile;
 pub mod discount;
+pub mod dist;
 pub mod error;
 pub mod io;
 pub mod ledger;
