@@ -38,6 +38,20 @@ enum Command {
         /// Print the summary as JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Monte Carlo draws over the inputs given as distributions (default 10,000 when the
+        /// scenario has any; 0 for a deterministic run only).
+        #[arg(long)]
+        draws: Option<usize>,
+        /// Seed of the draws: the same seed gives the same numbers whatever the thread count.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write every draw's metrics to draws.parquet.
+        #[arg(long)]
+        keep_draws: bool,
+        /// Years within which the payback probability is counted (default 4: the budget year
+        /// and three overslagsår).
+        #[arg(long, default_value_t = 4)]
+        payback_within: u32,
     },
     /// Check scenario files without running them.
     Validate {
@@ -88,9 +102,19 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             scenario,
             out,
             json,
+            draws,
+            seed,
+            keep_draws,
+            payback_within,
         } => {
             let out = out.unwrap_or_else(|| default_out(&scenario));
-            let run = run_to(&scenario, &out)?;
+            let mc = RunOptions {
+                draws,
+                seed,
+                keep_draws,
+                payback_within,
+            };
+            let run = run_to(&scenario, &out, &mc)?;
             if json {
                 emit(&serde_json::to_string_pretty(&run.summary).unwrap_or_default());
             } else {
@@ -157,7 +181,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                     .to_string_lossy()
                     .to_string();
                 let dir = out.join(&stem);
-                let run = run_to(f, &dir)?;
+                let run = run_to(f, &dir, &RunOptions::default())?;
                 rows.push((stem, dir, run));
             }
             if let Some((_, _, first)) = rows.first() {
@@ -198,16 +222,55 @@ fn default_out(scenario: &Path) -> PathBuf {
     PathBuf::from("results").join(stem)
 }
 
-fn run_to(scenario: &Path, out: &Path) -> Result<engine::Run, engine::Error> {
+/// Options of `som run` beyond the scenario and the output folder.
+struct RunOptions {
+    draws: Option<usize>,
+    seed: u64,
+    keep_draws: bool,
+    payback_within: u32,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            draws: None,
+            seed: 1,
+            keep_draws: false,
+            payback_within: 4,
+        }
+    }
+}
+
+fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, engine::Error> {
     tracing::debug!(scenario = %scenario.display(), "loading");
     let loaded = engine::load_scenario(scenario)?;
-    let run = engine::run(&loaded)?;
+    let uncertain = engine::compile::compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?
+        .params
+        .iter()
+        .any(|p| p.dist.is_some());
+    // Draw when asked to, or by default when the scenario has uncertain inputs.
+    let draws = o.draws.unwrap_or(if uncertain {
+        engine::montecarlo::McOptions::default().draws
+    } else {
+        0
+    });
+    let mc = engine::montecarlo::McOptions {
+        draws,
+        seed: o.seed,
+        payback_within: o.payback_within,
+        ..Default::default()
+    };
+    let run = engine::run_with(&loaded, (draws > 0).then_some(&mc))?;
     let options = serde_json::json!({
         "command": "run",
         "scenario": scenario.display().to_string(),
         "out": out.display().to_string(),
+        "draws": draws,
+        "seed": (draws > 0).then_some(o.seed),
+        "payback_within": o.payback_within,
+        "keep_draws": o.keep_draws,
     });
-    let files = run.output_files(options)?;
+    let files = run.output_files(options, o.keep_draws)?;
     engine::write_outputs(out, &files)?;
     tracing::debug!(out = %out.display(), "written");
     Ok(run)

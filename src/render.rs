@@ -120,6 +120,46 @@ pub fn summary(run: &engine::Run) -> String {
             .map(thousands)
             .unwrap_or_else(|| "–".into())
     );
+    if let Some(u) = &s.uncertainty {
+        let f = |x: Option<f64>| x.map(thousands).unwrap_or_else(|| "–".into());
+        let t = &u.total;
+        let _ = writeln!(
+            out,
+            "\nMonte Carlo: {} draws (seed {}), {} uncertain inputs",
+            thousands(u.draws as f64),
+            u.seed,
+            u.uncertain_inputs.len()
+        );
+        let _ = writeln!(
+            out,
+            "  NPV mean {}, median {}, {:.0}–{:.0} % interval {} to {}",
+            f(t.npv.mean),
+            f(t.npv.median),
+            100.0 * u.interval.0,
+            100.0 * u.interval.1,
+            f(t.npv.low),
+            f(t.npv.high)
+        );
+        let _ = writeln!(
+            out,
+            "  P(NPV > 0) = {:.1} %; P(payback within {} years) = {:.1} %; EVPI {}",
+            100.0 * t.p_npv_positive,
+            u.payback_within_years,
+            100.0 * t.p_payback_within,
+            thousands(u.evpi)
+        );
+        for g in &u.by_department {
+            let _ = writeln!(
+                out,
+                "  {:<18} NPV {} ({} to {}), P(NPV > 0) = {:.1} %",
+                g.id,
+                f(g.npv.mean),
+                f(g.npv.low),
+                f(g.npv.high),
+                100.0 * g.p_npv_positive
+            );
+        }
+    }
     let w = &r.who_pays_who_gains;
     if !w.investing.is_empty() && !w.gaining.is_empty() {
         let _ = writeln!(out, "\nWho pays (rows) and who gains (columns), PV:");

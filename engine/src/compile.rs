@@ -24,6 +24,26 @@ enum Range {
 }
 
 impl Range {
+    /// Whether every value a distribution can take (its support `lo..=hi`) is allowed.
+    fn check_support(self, lo: f64, hi: f64) -> Option<&'static str> {
+        match self {
+            Range::Any => None,
+            Range::NonNegative | Range::Positive if lo < 0.0 => Some(
+                "the input must not go below 0: use a gamma, log-normal, beta, uniform, \
+                 triangular or PERT distribution",
+            ),
+            Range::Positive if lo <= 0.0 && hi <= 0.0 => Some("the input must be above 0"),
+            Range::Share if lo < 0.0 || hi > 1.0 => Some(
+                "a share must stay between 0 and 1: use a beta, or a uniform, triangular or \
+                 PERT distribution within 0–1",
+            ),
+            Range::AboveMinusOne if lo <= -1.0 => {
+                Some("the input must stay above −1: use a bounded distribution")
+            }
+            _ => None,
+        }
+    }
+
     fn check(self, v: f64) -> Option<&'static str> {
         match self {
             Range::Any => None,
@@ -140,10 +160,20 @@ impl<'a> Builder<'a> {
         if let Some(msg) = range.check(p.value) {
             self.diag(path, format!("{msg}, got {}", p.value));
         }
+        if let Some(dist) = &p.dist {
+            let (lo, hi) = dist.support();
+            if let Some(msg) = range.check_support(lo, hi) {
+                self.diag(
+                    path,
+                    format!("the distribution can take values from {lo} to {hi}; {msg}"),
+                );
+            }
+        }
         self.params.push(ParamSlot {
             name: path.to_string(),
             value: p.value,
             source: p.source.clone(),
+            dist: p.dist.clone(),
         });
         self.params.len() - 1
     }

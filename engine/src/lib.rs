@@ -16,6 +16,7 @@ pub mod io;
 pub mod ledger;
 pub mod metrics;
 pub mod model;
+pub mod montecarlo;
 pub mod param;
 pub mod scenario;
 pub mod source;
@@ -24,7 +25,7 @@ pub mod synth;
 
 pub use error::{Diagnostic, Error, Result};
 pub use io::{Loaded, load_scenario, write_outputs};
-pub use summary::{Run, Summary, run};
+pub use summary::{Run, Summary, run, run_with};
 
 /// The JSON Schema of scenario format v1, for editors.
 pub fn scenario_schema() -> serde_json::Value {

@@ -120,6 +120,9 @@ pub struct ParamSlot {
     pub value: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The distribution the value is drawn from in a probabilistic run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dist: Option<crate::dist::Dist>,
 }
 
 /// How a factor enters a product.

@@ -7,6 +7,7 @@ use crate::io::{Loaded, MANIFEST};
 use crate::ledger::ledger;
 use crate::metrics::{Results, compute};
 use crate::model::{Conventions, Model, ParamSlot};
+use crate::montecarlo::{Draws, McOptions, Uncertainty, simulate, summarise};
 use polars_io::SerWriter;
 use polars_io::csv::write::CsvWriter;
 use polars_io::parquet::write::ParquetWriter;
@@ -61,25 +62,38 @@ pub struct Summary {
     pub results: Results,
     /// Every numeric input (θ) at its base value, by field path.
     pub inputs: Vec<ParamSlot>,
+    /// Monte Carlo summaries, when the run drew from the inputs' distributions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<Uncertainty>,
     pub provenance: Provenance,
 }
 
-/// A deterministic run of a loaded scenario.
+/// A run of a loaded scenario: at base values, and with draws where asked for.
 #[derive(Debug, Clone)]
 pub struct Run {
     pub model: Model,
     pub summary: Summary,
     /// Flows at base values, `[cell, year]`.
     pub flows: ndarray::Array2<f64>,
+    /// Per-draw metrics of the Monte Carlo run, if any.
+    pub draws: Option<Draws>,
 }
 
-/// Compile and run a loaded scenario at base values.
+/// Compile and run a loaded scenario at base values (deterministic).
 pub fn run(loaded: &Loaded) -> Result<Run> {
+    run_with(loaded, None)
+}
+
+/// Compile and run a loaded scenario at base values and, with `mc`, over draws of its
+/// uncertain inputs. The base-value results are the same either way.
+pub fn run_with(loaded: &Loaded, mc: Option<&McOptions>) -> Result<Run> {
     let model = compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?;
     let theta = model.base_theta();
     let f = model.evaluate(theta.view());
     let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
+    let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
+    let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| summarise(&model, d, o));
     let sc = &loaded.scenario;
     let summary = Summary {
         format: SUMMARY_FORMAT,
@@ -99,15 +113,17 @@ pub fn run(loaded: &Loaded) -> Result<Run> {
         inputs: model.params.clone(),
         provenance: Provenance {
             som_version: VERSION,
-            seed: None,
-            draws: 0,
+            seed: uncertainty.as_ref().map(|u| u.seed),
+            draws: uncertainty.as_ref().map_or(0, |u| u.draws),
             inputs: loaded.inputs(),
         },
+        uncertainty,
     };
     Ok(Run {
         model,
         summary,
         flows,
+        draws,
     })
 }
 
@@ -135,8 +151,43 @@ fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Run {
-    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json.
-    pub fn output_files(&self, options: serde_json::Value) -> Result<Vec<(String, Vec<u8>)>> {
+    /// Per-draw metrics as a table: draw, then NPV, cost PV, benefit PV, BCR and payback year
+    /// of the total, and the NPV of every actor and department.
+    pub fn draws_frame(&self) -> Option<polars::prelude::PolarsResult<polars::prelude::DataFrame>> {
+        use polars::prelude::*;
+        let d = self.draws.as_ref()?;
+        let n = d.total.npv.len();
+        let mut cols = vec![
+            Column::new("draw".into(), (0..n as u64).collect::<Vec<u64>>()),
+            Column::new("npv".into(), d.total.npv.clone()),
+            Column::new("cost_pv".into(), d.total.cost_pv.clone()),
+            Column::new("benefit_pv".into(), d.total.benefit_pv.clone()),
+            Column::new("bcr".into(), d.total.bcr.clone()),
+            Column::new("payback_year".into(), d.total.payback_year.clone()),
+            Column::new("net_outcomes".into(), d.net_outcomes.clone()),
+        ];
+        for g in &d.by_actor {
+            cols.push(Column::new(
+                format!("npv_actor_{}", g.id).into(),
+                g.npv.clone(),
+            ));
+        }
+        for g in &d.by_department {
+            cols.push(Column::new(
+                format!("npv_department_{}", g.id).into(),
+                g.npv.clone(),
+            ));
+        }
+        Some(DataFrame::new_infer_height(cols))
+    }
+
+    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json, and
+    /// draws.parquet when `keep_draws` (and the run drew).
+    pub fn output_files(
+        &self,
+        options: serde_json::Value,
+        keep_draws: bool,
+    ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut files = Vec::new();
         let summary =
             serde_json::to_vec_pretty(&self.summary).map_err(|e| out_err("summary.json", e))?;
@@ -146,6 +197,11 @@ impl Run {
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
+        if keep_draws && let Some(df) = self.draws_frame() {
+            let mut df = df.map_err(|e| out_err("draws.parquet", e))?;
+            let bytes = parquet_bytes(&mut df).map_err(|e| out_err("draws.parquet", e))?;
+            files.push(("draws.parquet".to_string(), bytes));
+        }
         let outputs: Vec<serde_json::Value> = files
             .iter()
             .map(|(name, bytes)| {
