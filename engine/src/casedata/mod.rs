@@ -206,6 +206,18 @@ impl Problems {
         self.listed.is_empty()
     }
 
+    /// Take over another collection's problems, keeping the listing limit.
+    pub fn absorb(&mut self, other: Problems) {
+        for d in other.listed {
+            if self.listed.len() < MAX_LISTED_ERRORS {
+                self.listed.push(d);
+            } else {
+                self.more += 1;
+            }
+        }
+        self.more += other.more;
+    }
+
     /// The error of all problems, with a last line counting the unlisted ones.
     pub fn into_error(mut self) -> Error {
         if self.more > 0 {

@@ -397,10 +397,7 @@ pub fn read_services(
                 return Ok(());
             };
             t_keys += b.seconds;
-            for d in b.problems.listed {
-                problems.listed.push(d);
-            }
-            problems.more += b.problems.more;
+            problems.absorb(b.problems);
             if stats.decimal.is_none() {
                 stats.decimal = b.decimal;
             }
