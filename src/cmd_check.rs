@@ -13,7 +13,6 @@ use std::path::PathBuf;
 pub struct CaseArgs {
     /// A folder of case data (with dataset.toml, or persons.* / services.* / states.* files),
     /// or the table files themselves.
-    #[arg(required = true)]
     pub cases: Vec<PathBuf>,
     /// Replace every person id by a keyed pseudonym (HMAC-SHA-256). The key comes from the
     /// environment variable SOM_PSEUDONYM_KEY or from --key-file and is never written.
@@ -99,7 +98,14 @@ pub fn pseudonym_key(key_file: Option<&std::path::Path>) -> Result<Key, Error> {
 /// Read and validate the case data named by `args`.
 pub fn load(
     args: &CaseArgs,
+    monthly: bool,
 ) -> Result<(casedata::CaseData, Options, Vec<engine::summary::InputHash>), Error> {
+    if args.cases.is_empty() {
+        return Err(invalid(
+            "CASES",
+            "name the case data: a folder, an Excel workbook or the table files".into(),
+        ));
+    }
     let located = locate(&args.cases)?;
     let key = if args.pseudonymize {
         Some(pseudonym_key(args.key_file.as_deref())?)
@@ -139,6 +145,7 @@ pub fn load(
             }
         }),
         reference_year: args.reference_year,
+        monthly,
     };
     let read = ReadOptions {
         separator: args.separator.map(|c| c as u8),
@@ -210,7 +217,7 @@ pub fn load(
 }
 
 pub fn run(args: &CheckArgs) -> Result<String, Error> {
-    let (data, opts, inputs) = load(&args.case)?;
+    let (data, opts, inputs) = load(&args.case, false)?;
     let clock = std::time::Instant::now();
     let (by_year, by_rel) = casedata::summaries(&data, &opts);
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "group summaries");

@@ -3,6 +3,7 @@
 //! The binary parses arguments, calls the engine and renders; it computes nothing itself.
 
 mod cmd_check;
+mod cmd_estimate;
 mod cmd_pseudonymize;
 mod cmd_synth;
 mod render;
@@ -72,6 +73,9 @@ enum Command {
     /// Check case data against the contract and print a data-quality report (aggregates only;
     /// small groups suppressed; CPR-like ids refused unless --pseudonymize).
     Check(cmd_check::CheckArgs),
+    /// Estimate effects from case data: matched comparison, difference-in-differences by
+    /// department and year since start, bootstrap intervals (aggregates only).
+    Estimate(cmd_estimate::EstimateArgs),
     /// Write copies of case-data tables with person ids replaced by keyed pseudonyms.
     Pseudonymize(cmd_pseudonymize::PseudonymizeArgs),
 }
@@ -194,6 +198,10 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
         Command::Synth(args) => cmd_synth::run(&args),
         Command::Pseudonymize(args) => {
             emit(&cmd_pseudonymize::run(&args)?);
+            Ok(())
+        }
+        Command::Estimate(args) => {
+            emit(&cmd_estimate::run(&args)?);
             Ok(())
         }
         Command::Check(args) => {

@@ -12,6 +12,7 @@ pub mod compile;
 pub mod discount;
 pub mod dist;
 pub mod error;
+pub mod estimate;
 pub mod io;
 pub mod ledger;
 pub mod metrics;

@@ -7,10 +7,11 @@
 
 pub mod cpr;
 pub mod fxhash;
+pub mod monthly;
 pub mod panel;
 pub mod parse;
 pub mod report;
-mod services;
+pub mod services;
 
 use crate::catalogue::{DepartmentMap, PriceCatalogue};
 use crate::error::{Diagnostic, Error, Result};
@@ -165,6 +166,9 @@ pub struct Options {
     /// Reference year of non-participants for the relative-year summary; default the median
     /// start year of the participants.
     pub reference_year: Option<i32>,
+    /// Also keep person × department × month amounts (for estimation; 4 bytes per person,
+    /// department and month).
+    pub monthly: bool,
 }
 
 impl Default for Options {
@@ -175,6 +179,7 @@ impl Default for Options {
             period: None,
             decimal: None,
             reference_year: None,
+            monthly: false,
         }
     }
 }
@@ -574,6 +579,8 @@ pub fn read_persons(
 pub struct CaseData {
     pub persons: Persons,
     pub panel: Panel,
+    /// Person × department × month amounts, when [`Options::monthly`] asked for them.
+    pub monthly: Option<monthly::MonthlyPanel>,
     pub states: Option<services::States>,
     pub report: report::QualityReport,
 }
@@ -662,6 +669,7 @@ pub fn ingest(
     Ok(CaseData {
         persons,
         panel: svc.panel,
+        monthly: svc.monthly,
         states,
         report,
     })

@@ -4,6 +4,7 @@
 //! batch once, as typed slices where the file is typed, and every row costs a few hash lookups
 //! and array updates. Nothing is allocated per row except for rows with problems.
 
+use super::monthly::{MonthlyPanel, month_index};
 use super::panel::Panel;
 use super::parse::{self, DecimalMark};
 use super::{
@@ -50,6 +51,8 @@ pub const LARGE_AMOUNT: f64 = 2_500_000.0;
 /// Result of reading the services table.
 pub struct Services {
     pub panel: Panel,
+    /// Person × department × month amounts, when [`Options::monthly`] asks for them.
+    pub monthly: Option<MonthlyPanel>,
     pub stats: ServiceStats,
 }
 
@@ -240,6 +243,9 @@ pub fn read_services(
     let map = reference.departments;
     let departments: Vec<String> = map.departments.iter().map(|d| d.id.clone()).collect();
     let mut panel = Panel::new(persons.len(), departments.clone());
+    let mut monthly = opts
+        .monthly
+        .then(|| MonthlyPanel::new(persons.len(), departments.len()));
     let mut stats = ServiceStats {
         dept_rows: vec![0; departments.len()],
         dept_amount: vec![0.0; departments.len()],
@@ -251,7 +257,11 @@ pub fn read_services(
     };
     stats.columns.sort();
     if !problems.is_empty() {
-        return Ok(Services { panel, stats });
+        return Ok(Services {
+            panel,
+            monthly,
+            stats,
+        });
     }
     let dept_ix = |id: &str| departments.iter().position(|d| d == id).map(|i| i as u16);
     let resolve = |code: &str| -> Code {
@@ -553,6 +563,9 @@ pub fn read_services(
                 stats.dept_rows[dept as usize] += 1;
                 stats.dept_amount[dept as usize] += a;
                 panel.add(p, dept, ym.0, a, u);
+                if let Some(m) = monthly.as_mut() {
+                    m.add(p, dept, month_index(ym.0, ym.1), a);
+                }
             }
             t_loop += clock.elapsed().as_secs_f64();
             clock = std::time::Instant::now();
@@ -565,7 +578,11 @@ pub fn read_services(
         accumulating = t_loop,
         "services: seconds per phase (preparing runs beside the others)"
     );
-    Ok(Services { panel, stats })
+    Ok(Services {
+        panel,
+        monthly,
+        stats,
+    })
 }
 
 /// A batch of the services table after its column work, ready for checks and accumulation.

@@ -1,0 +1,213 @@
+//! `som estimate`: run a study on case data — matched comparison, difference-in-differences
+//! effects per department and year since start with bootstrap intervals, baseline and
+//! transitions. Aggregates only.
+
+use crate::cmd_check::{CaseArgs, load};
+use crate::render::thousands;
+use engine::Error;
+use engine::estimate::{self, Estimates, Input, Study};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct EstimateArgs {
+    /// Study file (TOML, format som-study/1; see docs/estimation.md).
+    pub study: PathBuf,
+    #[command(flatten)]
+    pub case: CaseArgs,
+    /// Write estimates.json, effects.csv, baseline.csv, balance.csv, transitions.csv,
+    /// bootstrap.parquet and manifest.json here.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Print estimates.json instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Bootstrap replicates (overrides the study's `bootstrap.replicates`).
+    #[arg(long)]
+    pub replicates: Option<usize>,
+    /// Bootstrap seed (overrides the study's `bootstrap.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+pub fn run(args: &EstimateArgs) -> Result<String, Error> {
+    let src = engine::io::read_source(&args.study)?;
+    let mut study = Study::parse(&src)?;
+    if let Some(b) = args.replicates {
+        study.bootstrap.replicates = b;
+    }
+    if let Some(s) = args.seed {
+        study.bootstrap.seed = s;
+    }
+    if let Some(b) = args.replicates
+        && !(100..=100_000).contains(&b)
+    {
+        return Err(Error::Invalid(vec![engine::Diagnostic {
+            file: String::new(),
+            line: None,
+            column: None,
+            field: "--replicates".into(),
+            row: None,
+            message: format!("is {b}; expected 100 to 100,000 (1,000 is usual)"),
+        }]));
+    }
+    let mut case = args.case.clone();
+    if case.cases.is_empty() {
+        match &study.cases {
+            Some(c) => {
+                let base = args.study.parent().unwrap_or(std::path::Path::new("."));
+                case.cases = vec![base.join(c)];
+            }
+            None => {
+                return Err(Error::Invalid(vec![src.diag(
+                    &engine::source::FieldPath::root().key("cases"),
+                    "name the case data: `cases = \"folder\"` in the study file, or on the \
+                     command line after the study",
+                )]));
+            }
+        }
+    }
+    case.disclosure_threshold = case.disclosure_threshold.max(study.disclosure_threshold);
+    study.disclosure_threshold = case.disclosure_threshold;
+    let clock = std::time::Instant::now();
+    let (mut data, opts, mut inputs) = load(&case, true)?;
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "case data read");
+    let Some(monthly) = data.monthly.take() else {
+        unreachable!("load(.., monthly = true) keeps the monthly panel")
+    };
+    let seen = |p: &Option<String>| p.as_deref().and_then(engine::casedata::parse::period);
+    let (first, last) = match (
+        seen(&data.report.services.first_period),
+        seen(&data.report.services.last_period),
+    ) {
+        (Some(f), Some(l)) => (f, l),
+        _ => {
+            return Err(Error::Invalid(vec![engine::Diagnostic {
+                file: String::new(),
+                line: None,
+                column: None,
+                field: "services".into(),
+                row: None,
+                message: "the services table has no rows to estimate from".into(),
+            }]));
+        }
+    };
+    // The observed period: the declared one when given, else the months the services span.
+    let (first, last) = opts.period.unwrap_or((first, last));
+    use engine::casedata::monthly::month_index;
+    let windows = monthly.into_windows(month_index(first.0, first.1), month_index(last.0, last.1));
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "windows built");
+    let departments: Vec<String> = data.panel.departments.clone();
+    let input = Input {
+        persons: &data.persons,
+        windows: &windows,
+        states: data.states.as_ref(),
+        departments: &departments,
+    };
+    let (estimates, draws) = estimate::estimate(&input, &study, &src)?;
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
+    inputs.push(engine::summary::InputHash {
+        role: "study".into(),
+        path: src.name.clone(),
+        sha256: src.sha256(),
+    });
+    if let Some(out) = &args.out {
+        let mut files = estimate::output::files(&estimates, &draws)?;
+        let manifest = serde_json::json!({
+            "format": "som-manifest/1",
+            "som_version": engine::summary::VERSION,
+            "command": "estimate",
+            "disclosure_threshold": study.disclosure_threshold,
+            "pseudonymised": case.pseudonymize,
+            "bootstrap": { "replicates": study.bootstrap.replicates, "seed": study.bootstrap.seed },
+            "matching_seed": study.matching.seed,
+            "inputs": inputs,
+            "outputs": files.iter().map(|(n, b)| serde_json::json!({"file": n, "bytes": b.len()})).collect::<Vec<_>>(),
+        });
+        files.push((
+            engine::io::MANIFEST.to_string(),
+            serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
+        ));
+        engine::write_outputs(out, &files)?;
+    }
+    if args.json {
+        return Ok(serde_json::to_string_pretty(&estimates).unwrap_or_default());
+    }
+    let mut text = render(&estimates);
+    if let Some(out) = &args.out {
+        let _ = write!(text, "\nEstimates written to {}", out.display());
+    }
+    Ok(text)
+}
+
+/// The estimates as text: sample, balance, effects by department and year, warnings.
+pub fn render(e: &Estimates) -> String {
+    let mut s = String::new();
+    let n = &e.sample;
+    let _ = writeln!(s, "Study: {}", e.study);
+    let _ = writeln!(
+        s,
+        "Observed {} to {}; {} persons, {} participants ({} in the target group, {} eligible, \
+         {} matched, {} without a match); pool {} non-participants, {} used as comparisons",
+        e.conventions.observed_period.0,
+        e.conventions.observed_period.1,
+        thousands(n.persons as f64),
+        thousands(n.participants_in_data as f64),
+        thousands(n.participants_in_target as f64),
+        thousands(n.participants_eligible as f64),
+        thousands(n.participants_matched as f64),
+        thousands(n.participants_unmatched as f64),
+        thousands(n.pool as f64),
+        thousands(n.comparison_persons as f64),
+    );
+    let worst = |f: fn(&estimate::BalanceRow) -> f64| {
+        e.balance.iter().map(|b| f(b).abs()).fold(0.0f64, f64::max)
+    };
+    let _ = writeln!(
+        s,
+        "Balance: largest |standardised mean difference| {:.2} before matching, {:.2} after \
+         ({} covariates)",
+        worst(|b| b.smd_before),
+        worst(|b| b.smd_after),
+        e.balance.len()
+    );
+    let _ = writeln!(
+        s,
+        "\nEffect per participant and year, kr. (difference-in-differences; {:.0} % bootstrap \
+         interval, {} replicates); naive = participants minus all non-participants",
+        100.0 * e.bootstrap.level,
+        e.bootstrap.replicates
+    );
+    let _ = writeln!(
+        s,
+        "{:<16} {:>4} {:>6} {:>12} {:>26} {:>12}",
+        "department", "year", "n", "effect", "interval", "naive"
+    );
+    for r in e.effects.iter().filter(|r| r.year_since_start >= 0) {
+        if r.suppressed {
+            let _ = writeln!(
+                s,
+                "{:<16} {:>4} {:>6}",
+                r.department,
+                r.year_since_start,
+                format!("<{}", e.disclosure_threshold)
+            );
+            continue;
+        }
+        let f = |v: Option<f64>| v.map(thousands).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:<16} {:>4} {:>6} {:>12} {:>26} {:>12}",
+            r.department,
+            r.year_since_start,
+            r.participants.unwrap_or(0),
+            f(r.estimate),
+            format!("[{}, {}]", f(r.low), f(r.high)),
+            f(r.naive)
+        );
+    }
+    for w in &e.warnings {
+        let _ = writeln!(s, "\nwarning: {w}");
+    }
+    s
+}
