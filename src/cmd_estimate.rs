@@ -144,6 +144,10 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
 pub fn render(e: &Estimates) -> String {
     let mut s = String::new();
     let n = &e.sample;
+    let c = |v: Option<usize>| {
+        v.map(|x| thousands(x as f64))
+            .unwrap_or_else(|| format!("<{}", e.disclosure_threshold))
+    };
     let _ = writeln!(s, "Study: {}", e.study);
     let _ = writeln!(
         s,
@@ -151,14 +155,14 @@ pub fn render(e: &Estimates) -> String {
          {} matched, {} without a match); pool {} non-participants, {} used as comparisons",
         e.conventions.observed_period.0,
         e.conventions.observed_period.1,
-        thousands(n.persons as f64),
-        thousands(n.participants_in_data as f64),
-        thousands(n.participants_in_target as f64),
-        thousands(n.participants_eligible as f64),
-        thousands(n.participants_matched as f64),
-        thousands(n.participants_unmatched as f64),
-        thousands(n.pool as f64),
-        thousands(n.comparison_persons as f64),
+        c(n.persons),
+        c(n.participants_in_data),
+        c(n.participants_in_target),
+        c(n.participants_eligible),
+        c(n.participants_matched),
+        c(n.participants_unmatched),
+        c(n.pool),
+        c(n.comparison_persons),
     );
     let worst = |f: fn(&estimate::BalanceRow) -> f64| {
         e.balance.iter().map(|b| f(b).abs()).fold(0.0f64, f64::max)

@@ -135,8 +135,21 @@ fn the_bundled_study_recovers_the_bundled_truth_and_reports_balance() {
             .map(|b| b[key].as_f64().unwrap().abs())
             .fold(0.0, f64::max)
     };
-    assert!(worst("smd_before") > 0.3, "{}", worst("smd_before"));
-    assert!(worst("smd_after") < 0.1, "{}", worst("smd_after"));
+    assert!(worst("smd_before") > 0.5, "{}", worst("smd_before"));
+    assert!(
+        worst("smd_after") < 0.25 * worst("smd_before"),
+        "{} after, {} before",
+        worst("smd_after"),
+        worst("smd_before")
+    );
+    // Where balance stays poor, the run says so.
+    let poor = bal.iter().any(|b| b["poor"] == true);
+    let warned = e["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("poor balance"));
+    assert_eq!(poor, warned);
     // Baseline: both paths, with the persons behind every value.
     let base = e["baseline"].as_array().unwrap();
     assert!(base.iter().any(|b| b["group"] == "comparison"));
@@ -249,7 +262,11 @@ fn bad_studies_get_clear_errors() {
     });
     fails_with(
         &s,
-        &["period.pre_years", "132 months", "2016-01 to 2025-12 (120 months)"],
+        &[
+            "period.pre_years",
+            "132 months",
+            "2016-01 to 2025-12 (120 months)",
+        ],
     );
     // An unknown department.
     let s = variant("est-bad-dept", |t| {
@@ -277,7 +294,10 @@ fn bad_studies_get_clear_errors() {
     fails_with(&s, &["neighbors"]);
     let s = variant("est-bad-values", |t| {
         t.replace("neighbours = 3", "neighbours = 3\ncaliper = -1")
-            .replace("exact = [\"segment\"]", "exact = [\"segmnt\"]")
+            .replace(
+                "exact = [\"segment\", \"age\"]",
+                "exact = [\"segmnt\", \"age\"]",
+            )
     });
     fails_with(&s, &["matching.caliper", "matching.exact[0]", "segment"]);
 }
@@ -318,4 +338,33 @@ fn small_cells_are_suppressed_everywhere() {
     }
     let csv = std::fs::read_to_string(out.join("effects.csv")).unwrap();
     assert!(csv.lines().any(|l| l.contains(",6,,,,,,,true")), "{csv}");
+}
+
+#[test]
+fn documented_studies_parse() {
+    let doc = std::fs::read_to_string(root().join("docs/estimation.md")).unwrap();
+    let mut block: Option<String> = None;
+    let mut n = 0;
+    for line in doc.lines() {
+        match &mut block {
+            None if line.trim() == "```toml study" => block = Some(String::new()),
+            None => {}
+            Some(b) if line.trim() == "```" => {
+                let src = engine::source::Source::new("docs/estimation.md", b.clone());
+                if let Err(e) = engine::estimate::Study::parse(&src) {
+                    panic!("a documented study does not parse: {e:?}\n{b}");
+                }
+                n += 1;
+                block = None;
+            }
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+        }
+    }
+    assert!(n >= 2, "{n} documented studies");
+    // The first documented study is the bundled one.
+    let bundled = std::fs::read_to_string(root().join(STUDY)).unwrap();
+    assert!(bundled.contains("baseline = { from = \"2016-01\", years = 2 }"));
 }

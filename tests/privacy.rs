@@ -125,6 +125,19 @@ fn no_output_holds_a_person_id_or_a_small_group() {
     assert_json_counts(&v, "quality");
     assert!(ids.iter().all(|id| !stdout(&o).contains(id.as_str())));
 
+    // som estimate --out: aggregates only, small cells suppressed, and --json the same
+    let est = out.join("estimate");
+    let o = som(&[
+        "estimate",
+        "models/studies/synthetic-all-segments.toml",
+        "--out",
+        est.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_no_ids(&est, &ids);
+    assert_json_counts(&read_json(&est.join("estimates.json")), "estimates");
+    assert!(ids.iter().all(|id| !stdout(&o).contains(id.as_str())));
+
     // som run and som demo read no case data; their outputs hold no ids either
     let demo = out.join("demo");
     let o = som(&["demo", "--out", demo.to_str().unwrap()]);

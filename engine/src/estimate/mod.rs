@@ -58,9 +58,32 @@ pub struct Input<'a> {
     pub departments: &'a [String],
 }
 
-/// How many persons went where.
+/// How many persons went where. A count between 1 and the disclosure threshold − 1 is shown
+/// as null (suppressed).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Sample {
+    pub persons: Option<usize>,
+    pub participants_in_data: Option<usize>,
+    /// Participants passing the target filter.
+    pub participants_in_target: Option<usize>,
+    pub excluded_start_outside_range: Option<usize>,
+    /// Started too early for the whole pre-period to be observed.
+    pub excluded_pre_period_not_observed: Option<usize>,
+    /// Started too late for year 0 to be observed.
+    pub excluded_year0_not_observed: Option<usize>,
+    pub participants_eligible: Option<usize>,
+    /// Eligible participants without a comparison person within the caliper.
+    pub participants_unmatched: Option<usize>,
+    pub participants_matched: Option<usize>,
+    /// Non-participants in the target group and comparison filter.
+    pub pool: Option<usize>,
+    /// Distinct comparison persons used.
+    pub comparison_persons: Option<usize>,
+}
+
+/// How many persons went where (internal; [`Sample`] is what is shown).
+#[derive(Debug, Clone, Default)]
+struct Counts {
     pub persons: usize,
     pub participants_in_data: usize,
     /// Participants passing the target filter.
@@ -78,6 +101,25 @@ pub struct Sample {
     pub pool: usize,
     /// Distinct comparison persons used.
     pub comparison_persons: usize,
+}
+
+impl Counts {
+    fn shown(&self, t: usize) -> Sample {
+        let f = |n: usize| (n == 0 || n >= t).then_some(n);
+        Sample {
+            persons: f(self.persons),
+            participants_in_data: f(self.participants_in_data),
+            participants_in_target: f(self.participants_in_target),
+            excluded_start_outside_range: f(self.excluded_start_outside_range),
+            excluded_pre_period_not_observed: f(self.excluded_pre_period_not_observed),
+            excluded_year0_not_observed: f(self.excluded_year0_not_observed),
+            participants_eligible: f(self.participants_eligible),
+            participants_unmatched: f(self.participants_unmatched),
+            participants_matched: f(self.participants_matched),
+            pool: f(self.pool),
+            comparison_persons: f(self.comparison_persons),
+        }
+    }
 }
 
 /// Balance of one covariate.
@@ -190,6 +232,9 @@ struct At {
     person: u32,
     month: i32,
 }
+
+/// Participants of a group with their matched comparison persons.
+type Matched = Vec<(At, Vec<u32>)>;
 
 /// The propensity-score features.
 struct Features<'a> {
@@ -332,6 +377,7 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
     let p = input.persons;
     let w = input.windows;
     let root = FieldPath::root();
+    let clock = std::time::Instant::now();
     let pre = study.period.pre_years as i32;
     let post = study.period.post_years as i32;
     let threshold = study.disclosure_threshold;
@@ -401,7 +447,7 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
     };
 
     // Participants and pool.
-    let mut sample = Sample {
+    let mut sample = Counts {
         persons: p.len(),
         participants_in_data: p.participant.iter().filter(|&&b| b).count(),
         participants_in_target: 0,
@@ -483,7 +529,9 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
                 "segment" => (k << 16) | u64::from(p.segment[i]),
                 "municipality" => (k << 16) | u64::from(p.municipality[i]),
                 "sex" => (k << 8) | u64::from(p.sex[i]),
-                _ => (k << 8) | u64::from(p.coordination_level[i]),
+                "coordination_level" => (k << 8) | u64::from(p.coordination_level[i]),
+                // Age depends on the index date: matched inside each group instead.
+                _ => k,
             };
         }
         k
@@ -619,11 +667,19 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
             .or_default()
             .push(t.month);
     }
-    let mut pool_by_stratum: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+    // The pool by stratum (and birth year, when age is matched exactly: age at the index
+    // date = index year − birth year).
+    let exact_age = exact.iter().any(|c| c == "age");
+    let mut pool_by_stratum: BTreeMap<(u64, i32), Vec<u32>> = BTreeMap::new();
     for &i in &pool {
         let k = stratum(i as usize);
         if months_by_stratum.contains_key(&k) {
-            pool_by_stratum.entry(k).or_default().push(i);
+            let born = if exact_age {
+                p.birth_year[i as usize]
+            } else {
+                0
+            };
+            pool_by_stratum.entry((k, born)).or_default().push(i);
         }
     }
     let pseudo: Vec<At> = pool
@@ -666,7 +722,17 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
             r[j] = (r[j] - centre[j]) / scale[j];
         }
     });
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        rows = rows.len(),
+        "features"
+    );
     let fit = logit::fit(&x, &y, q, 1e-3);
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        iterations = fit.iterations,
+        "propensity fitted"
+    );
     let logits: Vec<f64> = x.chunks(q.max(1)).map(|r| fit.logit(r)).collect();
     let (_, lv) = moments(&logits.iter().map(|&l| (l, 1.0)).collect::<Vec<_>>());
     let logit_sd = lv.sqrt();
@@ -687,55 +753,89 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
         fit.logit(buf)
     };
 
-    // Match, group by group (stratum × index month).
-    let mut groups: BTreeMap<(u64, i32), Vec<u32>> = BTreeMap::new();
+    // Match, group by group (stratum × index month, and age at the index date when it is
+    // matched exactly).
+    let age_at = |i: u32, month: i32| year_month(month).0 - p.birth_year[i as usize];
+    let mut groups: BTreeMap<(u64, i32, i32), Vec<u32>> = BTreeMap::new();
     for t in &treated {
+        let age = if exact_age {
+            age_at(t.person, t.month)
+        } else {
+            0
+        };
         groups
-            .entry((stratum(t.person as usize), t.month))
+            .entry((stratum(t.person as usize), t.month, age))
             .or_default()
             .push(t.person);
     }
-    let groups: Vec<((u64, i32), Vec<u32>)> = groups.into_iter().collect();
+    let groups: Vec<((u64, i32, i32), Vec<u32>)> = groups.into_iter().collect();
     let k_nn = study.matching.neighbours;
-    let matched_groups: Vec<Vec<(At, Vec<u32>)>> = groups
+    // Groups sharing a block of candidates (stratum, and birth year with exact age), scored
+    // candidate by candidate over the block's index months, so one person's windows are read
+    // together.
+    let mut blocks: BTreeMap<(u64, i32), Vec<usize>> = BTreeMap::new();
+    for (g, ((st, month, age), _)) in groups.iter().enumerate() {
+        let born = if exact_age {
+            year_month(*month).0 - *age
+        } else {
+            0
+        };
+        blocks.entry((*st, born)).or_default().push(g);
+    }
+    let blocks: Vec<((u64, i32), Vec<usize>)> = blocks.into_iter().collect();
+    let matched_blocks: Vec<Vec<(usize, Matched)>> = blocks
         .par_iter()
-        .map(|((st, month), members)| {
+        .map(|(key, gs)| {
             let mut buf = vec![0.0; q];
-            let year = year_month(*month).0;
-            let mut cands: Vec<(f64, u32)> = pool_by_stratum
-                .get(st)
-                .map(|v| {
-                    v.iter()
-                        .filter(|&&c| passes(&study.target, p, c as usize, Some(year)))
-                        .map(|&c| {
-                            (
-                                score(
-                                    At {
-                                        person: c,
-                                        month: *month,
-                                    },
-                                    &mut buf,
-                                ),
-                                c,
-                            )
+            let empty = Vec::new();
+            let cands = pool_by_stratum.get(key).unwrap_or(&empty);
+            let ng = gs.len();
+            // logits[c × ng + j]: candidate c at group j's index month (NaN: filtered out).
+            let mut logits = vec![f64::NAN; cands.len() * ng];
+            for (ci, &c) in cands.iter().enumerate() {
+                for (j, &g) in gs.iter().enumerate() {
+                    let month = groups[g].0.1;
+                    if passes(&study.target, p, c as usize, Some(year_month(month).0)) {
+                        logits[ci * ng + j] = score(At { person: c, month }, &mut buf);
+                    }
+                }
+            }
+            gs.iter()
+                .enumerate()
+                .map(|(j, &g)| {
+                    let ((_, month, _), members) = &groups[g];
+                    let mut sorted: Vec<(f64, u32)> = cands
+                        .iter()
+                        .enumerate()
+                        .map(|(ci, &c)| (logits[ci * ng + j], c))
+                        .filter(|x| !x.0.is_nan())
+                        .collect();
+                    sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let out = members
+                        .iter()
+                        .map(|&t| {
+                            let at = At {
+                                person: t,
+                                month: *month,
+                            };
+                            let l = score(at, &mut buf);
+                            (at, nearest(&sorted, l, k_nn, caliper))
                         })
-                        .collect()
-                })
-                .unwrap_or_default();
-            cands.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            members
-                .iter()
-                .map(|&t| {
-                    let at = At {
-                        person: t,
-                        month: *month,
-                    };
-                    let l = score(at, &mut buf);
-                    (at, nearest(&cands, l, k_nn, caliper))
+                        .collect();
+                    (g, out)
                 })
                 .collect()
         })
         .collect();
+    let mut matched_groups: Vec<(usize, Matched)> = matched_blocks.into_iter().flatten().collect();
+    matched_groups.sort_by_key(|m| m.0);
+    let matched_groups: Vec<Vec<(At, Vec<u32>)>> =
+        matched_groups.into_iter().map(|m| m.1).collect();
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        groups = groups.len(),
+        "matched"
+    );
     let mut units: Vec<(At, Vec<u32>)> = Vec::new();
     for g in matched_groups {
         for (at, m) in g {
@@ -977,6 +1077,10 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
         }
     }
 
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        "contributions, baseline, naive"
+    );
     // Point estimates.
     let col_sums = xmat.sum_axis(ndarray::Axis(0));
     let point: Vec<f64> = (0..cells)
@@ -1020,6 +1124,11 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
         })
         .collect();
     let boot: Vec<f64> = boot.into_iter().flatten().collect();
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        replicates = b_total,
+        "bootstrap"
+    );
 
     // Effects, suppressing small cells.
     let alpha = (1.0 - study.bootstrap.level) / 2.0;
@@ -1131,7 +1240,7 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
                      participants observed that year; negative = less spent",
             observed_period: (show(first), show(last)),
         },
-        sample,
+        sample: sample.shown(threshold),
         departments: dept_names,
         years_since_start: ks,
         bootstrap: BootInfo {
@@ -1185,7 +1294,7 @@ fn nearest(cands: &[(f64, u32)], l: f64, k: usize, caliper: f64) -> Vec<u32> {
     found.into_iter().map(|f| f.1).collect()
 }
 
-fn too_few(src: &Source, sample: &Sample, study: &Study, what: &str, n: usize) -> Error {
+fn too_few(src: &Source, sample: &Counts, study: &Study, what: &str, n: usize) -> Error {
     let d: Diagnostic = src.diag(
         &FieldPath::root().key("min_participants"),
         format!(

@@ -149,7 +149,7 @@ pub struct Matching {
     #[serde(default = "default_caliper")]
     pub caliper: f64,
     /// Columns that must agree exactly: `segment`, `municipality`, `sex`,
-    /// `coordination_level`.
+    /// `coordination_level`, `age` (whole years at the index date).
     #[serde(default = "default_exact")]
     pub exact: Vec<String>,
     /// What the propensity score is estimated on: `pre_costs` (each department's cost in each
@@ -214,7 +214,13 @@ pub struct Baseline {
 }
 
 /// Columns exact matching accepts.
-pub const EXACT_COLUMNS: &[&str] = &["segment", "municipality", "sex", "coordination_level"];
+pub const EXACT_COLUMNS: &[&str] = &[
+    "segment",
+    "municipality",
+    "sex",
+    "coordination_level",
+    "age",
+];
 /// Covariates the propensity score accepts.
 pub const COVARIATES: &[&str] = &[
     "pre_costs",
