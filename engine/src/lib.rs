@@ -20,6 +20,7 @@ pub mod montecarlo;
 pub mod param;
 pub mod scenario;
 pub mod source;
+pub mod special;
 pub mod summary;
 pub mod synth;
 
