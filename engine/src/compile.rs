@@ -544,6 +544,7 @@ impl<'a> Builder<'a> {
         let last_year = sc.first_year as i64 + h - 1;
 
         // Discounting.
+        let mut discount_rate = None;
         let (rate_fn, schedule_label, schedule_source): (Box<dyn Fn(u32) -> f64>, String, String) =
             match (&sc.discounting.schedule, &sc.discounting.rate) {
                 (Some(_), Some(_)) => {
@@ -556,6 +557,7 @@ impl<'a> Builder<'a> {
                 (None, Some(r)) => {
                     let p = root.key("discounting").key("rate");
                     let slot = self.param(&p, r, Range::AboveMinusOne);
+                    discount_rate = Some(slot);
                     let v = self.params[slot].value;
                     (
                         Box::new(move |_| v),
@@ -934,6 +936,8 @@ impl<'a> Builder<'a> {
             terms: self.terms,
             participants,
             outcomes,
+            discount_rate,
+            success_rate: with_f.first().map(|f| f.param),
         })
     }
 

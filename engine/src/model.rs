@@ -234,6 +234,12 @@ pub struct Model {
     pub participants: Vec<Product>,
     /// Successful outcomes per arm (intervention, baseline).
     pub outcomes: Vec<(Arm, Product)>,
+    /// The θ slot of a constant discount rate (`discounting.rate`), when the scenario gives
+    /// one: draws that move it are discounted at their own rate.
+    pub discount_rate: Option<usize>,
+    /// The θ slot of the success rate with the intervention (`success.net`, `success.with` or
+    /// `success.rate`), whose switching value every run reports.
+    pub success_rate: Option<usize>,
 }
 
 /// Flows of a chunk of draws.
@@ -258,6 +264,12 @@ impl Flows {
 impl Model {
     pub fn horizon(&self) -> usize {
         self.years.len()
+    }
+
+    /// Discount factors of the projection years at a constant rate, under the model's timing
+    /// (for a draw whose `discounting.rate` differs from the base value).
+    pub fn discount_at(&self, rate: f64) -> Vec<f64> {
+        crate::discount::factors(&|_| rate, self.horizon() as u32, self.conventions.timing)
     }
 
     /// θ at base values: one row.

@@ -5,7 +5,8 @@
 //! run's seed on stream `d`, so no generator is shared between threads; chunks have a fixed size
 //! and their results are combined in draw order.
 
-use crate::metrics::{PaybackStatus, Results, compute};
+use crate::metrics::batch;
+pub use crate::metrics::{Draws, GroupDraws};
 use crate::model::Model;
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -57,112 +58,27 @@ pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<
     theta
 }
 
-/// The metrics kept per draw for one group (total, actor or department).
-#[derive(Debug, Clone, Default)]
-pub struct GroupDraws {
-    pub id: String,
-    pub npv: Vec<f64>,
-    pub cost_pv: Vec<f64>,
-    pub benefit_pv: Vec<f64>,
-    /// NaN where the cost is not positive.
-    pub bcr: Vec<f64>,
-    /// Payback year, NaN where the group does not pay back (or has no net investment).
-    pub payback_year: Vec<f64>,
-}
-
-/// Per-draw metrics of a probabilistic run, in draw order.
-#[derive(Debug, Clone, Default)]
-pub struct Draws {
-    pub total: GroupDraws,
-    pub by_actor: Vec<GroupDraws>,
-    pub by_department: Vec<GroupDraws>,
-    pub participants: Vec<f64>,
-    pub net_outcomes: Vec<f64>,
-}
-
-fn push(g: &mut GroupDraws, m: &crate::metrics::Metrics) {
-    g.npv.push(m.npv);
-    g.cost_pv.push(m.cost_pv);
-    g.benefit_pv.push(m.benefit_pv);
-    g.bcr.push(m.bcr.unwrap_or(f64::NAN));
-    g.payback_year
-        .push(match (m.payback_status, m.payback_year) {
-            (PaybackStatus::PaysBack, Some(y)) => y as f64,
-            _ => f64::NAN,
-        });
-}
-
-impl GroupDraws {
-    fn extend(&mut self, other: GroupDraws) {
-        self.npv.extend(other.npv);
-        self.cost_pv.extend(other.cost_pv);
-        self.benefit_pv.extend(other.benefit_pv);
-        self.bcr.extend(other.bcr);
-        self.payback_year.extend(other.payback_year);
-    }
-}
-
-impl Draws {
-    fn add(&mut self, r: &Results) {
-        if self.total.id.is_empty() {
-            let named = |g: &crate::metrics::GroupResult| GroupDraws {
-                id: g.id.clone(),
-                ..Default::default()
-            };
-            self.total.id = r.total.id.clone();
-            self.by_actor = r.by_actor.iter().map(named).collect();
-            self.by_department = r.by_department.iter().map(named).collect();
-        }
-        push(&mut self.total, &r.total.metrics);
-        for (g, m) in self.by_actor.iter_mut().zip(&r.by_actor) {
-            push(g, &m.metrics);
-        }
-        for (g, m) in self.by_department.iter_mut().zip(&r.by_department) {
-            push(g, &m.metrics);
-        }
-        self.participants.push(r.participants);
-        self.net_outcomes.push(r.net_outcomes);
-    }
-
-    fn extend(&mut self, other: Draws) {
-        if self.total.id.is_empty() {
-            *self = other;
-            return;
-        }
-        self.total.extend(other.total);
-        for (g, o) in self.by_actor.iter_mut().zip(other.by_actor) {
-            g.extend(o);
-        }
-        for (g, o) in self.by_department.iter_mut().zip(other.by_department) {
-            g.extend(o);
-        }
-        self.participants.extend(other.participants);
-        self.net_outcomes.extend(other.net_outcomes);
-    }
-}
-
-/// Evaluate every draw and keep its metrics. Chunks are evaluated in parallel and joined in
-/// draw order.
+/// Evaluate every draw and keep its metrics and the drawn values of the uncertain inputs.
+/// Chunks are evaluated in parallel, each as arrays (θ → flows → metrics), and joined in draw
+/// order.
 pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
     let chunks: Vec<(usize, usize)> = (0..opts.draws)
         .step_by(CHUNK)
         .map(|s| (s, CHUNK.min(opts.draws - s)))
+        .collect();
+    let uncertain: Vec<usize> = (0..model.params.len())
+        .filter(|&j| model.params[j].dist.is_some())
         .collect();
     let parts: Vec<Draws> = chunks
         .par_iter()
         .map(|&(start, n)| {
             let theta = sample_theta(model, opts.seed, start, n);
             let flows = model.evaluate(theta.view());
-            let mut part = Draws::default();
-            for d in 0..n {
-                let r = compute(
-                    model,
-                    flows.draw(d),
-                    flows.participants[d],
-                    flows.outcomes[d],
-                );
-                part.add(&r);
-            }
+            let mut part = batch(model, &flows, theta.view());
+            part.inputs = uncertain
+                .iter()
+                .map(|&j| (j, theta.column(j).to_vec()))
+                .collect();
             part
         })
         .collect();

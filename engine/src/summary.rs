@@ -152,7 +152,8 @@ fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
 
 impl Run {
     /// Per-draw metrics as a table: draw, then NPV, cost PV, benefit PV, BCR and payback year
-    /// of the total, and the NPV of every actor and department.
+    /// of the total, the NPV of every actor and department, and the drawn value of every
+    /// uncertain input (`input:` and its field path).
     pub fn draws_frame(&self) -> Option<polars::prelude::PolarsResult<polars::prelude::DataFrame>> {
         use polars::prelude::*;
         let d = self.draws.as_ref()?;
@@ -176,6 +177,12 @@ impl Run {
             cols.push(Column::new(
                 format!("npv_department_{}", g.id).into(),
                 g.npv.clone(),
+            ));
+        }
+        for (j, values) in &d.inputs {
+            cols.push(Column::new(
+                format!("input:{}", self.model.params[*j].name).into(),
+                values.clone(),
             ));
         }
         Some(DataFrame::new_infer_height(cols))
