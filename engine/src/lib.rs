@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod casedata;
 pub mod catalogue;
 pub mod compile;
+pub mod correlation;
 pub mod discount;
 pub mod dist;
 pub mod error;

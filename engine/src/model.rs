@@ -123,6 +123,41 @@ pub struct ParamSlot {
     /// The distribution the value is drawn from in a probabilistic run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dist: Option<crate::dist::Dist>,
+    /// The values the input may take.
+    #[serde(skip)]
+    pub domain: Domain,
+}
+
+/// The values a numeric input may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Domain {
+    #[default]
+    Any,
+    /// 0 or more.
+    NonNegative,
+    /// Above 0.
+    Positive,
+    /// Between 0 and 1.
+    Share,
+    /// Above −1 (a rate or an uplift).
+    AboveMinusOne,
+}
+
+impl Domain {
+    /// The closed hull of the domain, (lowest, highest); infinite where unbounded.
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Domain::Any => (f64::NEG_INFINITY, f64::INFINITY),
+            Domain::NonNegative | Domain::Positive => (0.0, f64::INFINITY),
+            Domain::Share => (0.0, 1.0),
+            Domain::AboveMinusOne => (-1.0, f64::INFINITY),
+        }
+    }
+
+    /// Whether the lower bound itself is excluded.
+    pub fn open_below(self) -> bool {
+        matches!(self, Domain::Positive | Domain::AboveMinusOne)
+    }
 }
 
 /// How a factor enters a product.
@@ -240,6 +275,12 @@ pub struct Model {
     /// The θ slot of the success rate with the intervention (`success.net`, `success.with` or
     /// `success.rate`), whose switching value every run reports.
     pub success_rate: Option<usize>,
+    /// Correlated uncertain inputs, if the scenario gives correlations.
+    pub correlation: Option<crate::correlation::Copula>,
+    /// Tornado ranges given in the scenario: (θ slot, low, high).
+    pub ranges: Vec<(usize, f64, f64)>,
+    /// θ slots whose switching value the scenario asks for, besides the success rate.
+    pub switching: Vec<usize>,
 }
 
 /// Flows of a chunk of draws.

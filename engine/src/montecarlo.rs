@@ -5,12 +5,15 @@
 //! run's seed on stream `d`, so no generator is shared between threads; chunks have a fixed size
 //! and their results are combined in draw order.
 
+use crate::correlation::from_normal_score;
 use crate::metrics::batch;
 pub use crate::metrics::{Draws, GroupDraws};
 use crate::model::Model;
 use ndarray::Array2;
 use rand::SeedableRng;
+use rand::distr::Distribution;
 use rand_chacha::ChaCha12Rng;
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -40,11 +43,21 @@ impl Default for McOptions {
     }
 }
 
+/// The copula's normals of draw `d` come from stream `COPULA_STREAM + d` (the draws' own
+/// streams are `0..draws`), so that correlating inputs leaves every other input's draws as they
+/// were.
+pub const COPULA_STREAM: u64 = 1 << 63;
+
 /// θ for draws `start..start + n`: uncertain slots drawn from their distributions on the draw's
-/// own stream, fixed slots at their values.
+/// own stream, fixed slots at their values. Correlated inputs (a copula) are then replaced by
+/// the quantiles of correlated normal scores drawn on the draw's copula stream; their
+/// independent draws are still made, and discarded, so that the other inputs keep theirs.
 pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<f64> {
     let p = model.params.len();
     let mut theta = Array2::<f64>::zeros((n, p));
+    let k = model.correlation.as_ref().map_or(0, |c| c.slots.len());
+    let mut z = vec![0.0; k];
+    let mut y = vec![0.0; k];
     for d in 0..n {
         let mut rng = ChaCha12Rng::seed_from_u64(seed);
         rng.set_stream((start + d) as u64);
@@ -53,6 +66,19 @@ pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<
                 Some(dist) => dist.sample(&mut rng),
                 None => slot.value,
             };
+        }
+        if let Some(cop) = &model.correlation {
+            let mut rng = ChaCha12Rng::seed_from_u64(seed);
+            rng.set_stream(COPULA_STREAM + (start + d) as u64);
+            for v in z.iter_mut() {
+                *v = StandardNormal.sample(&mut rng);
+            }
+            cop.correlate(&z, &mut y);
+            for (&j, &score) in cop.slots.iter().zip(&y) {
+                if let Some(dist) = &model.params[j].dist {
+                    theta[[d, j]] = from_normal_score(dist, score);
+                }
+            }
         }
     }
     theta
@@ -183,6 +209,9 @@ pub struct Uncertainty {
     pub payback_within_years: u32,
     /// Inputs drawn from a distribution, by field path.
     pub uncertain_inputs: Vec<String>,
+    /// Correlations between inputs (Gaussian copula), as the scenario gives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<crate::scenario::Correlation>,
     pub total: GroupUncertainty,
     /// Expected value of perfect information for invest / not invest:
     /// E[max(NPV, 0)] − max(E[NPV], 0).
@@ -216,6 +245,7 @@ pub fn summarise(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty 
             .filter(|p| p.dist.is_some())
             .map(|p| p.name.clone())
             .collect(),
+        correlations: Vec::new(),
         total: group(&draws.total, opts),
         evpi: mean_max - mean_npv.max(0.0),
         net_outcomes: stat(&draws.net_outcomes, opts.interval),

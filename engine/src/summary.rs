@@ -93,7 +93,10 @@ pub fn run_with(loaded: &Loaded, mc: Option<&McOptions>) -> Result<Run> {
     let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
     let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
-    let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| summarise(&model, d, o));
+    let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| Uncertainty {
+        correlations: loaded.scenario.correlations.clone(),
+        ..summarise(&model, d, o)
+    });
     let sc = &loaded.scenario;
     let summary = Summary {
         format: SUMMARY_FORMAT,
