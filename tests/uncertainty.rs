@@ -384,3 +384,222 @@ fn bad_correlations_name_the_field() {
         );
     }
 }
+
+/// Run a scenario text deterministically (`--draws 0`) with extra arguments; the summary.
+fn run_text(name: &str, text: &str, args: &[&str]) -> serde_json::Value {
+    let f = write(name, text);
+    let out = f.parent().unwrap().join("out");
+    let mut all = vec!["--draws", "0"];
+    all.extend_from_slice(args);
+    let o = run_mc(&f, &out, &all, "2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    read_json(&out.join("summary.json"))
+}
+
+fn switching<'a>(s: &'a serde_json::Value, input: &str) -> &'a serde_json::Value {
+    s["sensitivity"]["switching_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["input"] == input)
+        .unwrap_or_else(|| panic!("no switching value for {input}: {}", s["sensitivity"]))
+}
+
+#[test]
+fn switching_values_plugged_back_give_zero_npv() {
+    // A constant discount rate, so that its switching value (the internal rate of return) is
+    // one of a nonlinear input.
+    let text = UNCERTAIN.replace(
+        "horizon = 8\n",
+        "horizon = 8\n\n[discounting]\nrate = 0.04\n",
+    );
+    let s = run_text(
+        "switch",
+        &text,
+        &[
+            "--switch",
+            "discounting.rate",
+            "--switch",
+            "consequence[0].units",
+        ],
+    );
+    let scale =
+        s["total"]["cost_pv"].as_f64().unwrap() + s["total"]["benefit_pv"].as_f64().unwrap();
+    // The success rate's comes first, always.
+    assert_eq!(
+        s["sensitivity"]["switching_values"][0]["input"],
+        "success.with"
+    );
+    let cases = [
+        (
+            "success.with",
+            "with = { dist = \"beta\", mean = 0.30, sd = 0.05 }",
+            "with = ",
+        ),
+        ("discounting.rate", "rate = 0.04", "rate = "),
+        (
+            "consequence[0].units",
+            "units = { dist = \"normal\", mean = -0.5, sd = 0.1 }",
+            "units = ",
+        ),
+    ];
+    for (input, line, key) in cases {
+        let v = switching(&s, input);
+        assert_eq!(v["status"], "found", "{v}");
+        let x = v["value"].as_f64().unwrap();
+        let base = v["base"].as_f64().unwrap();
+        assert!((v["distance"].as_f64().unwrap() - (x - base)).abs() < 1e-15);
+        assert!((v["relative_distance"].as_f64().unwrap() - (x - base) / base.abs()).abs() < 1e-12);
+        // Rewrite the scenario with the switching value and run the real pipeline.
+        assert!(text.contains(line), "{line}");
+        let rewritten = text.replace(line, &format!("{key}{x:?}"));
+        let r = run_text(
+            &format!("switch-back-{}", input.replace(['[', ']', '.'], "-")),
+            &rewritten,
+            &[],
+        );
+        let npv = r["total"]["npv"].as_f64().unwrap();
+        assert!(
+            npv.abs() <= 1e-9 * scale,
+            "{input} = {x}: NPV {npv} (scale {scale})"
+        );
+    }
+    // The discount rate's is the internal rate of return: above the rate used, as NPV > 0.
+    assert!(switching(&s, "discounting.rate")["value"].as_f64().unwrap() > 0.04);
+    // Half-life: the NPV stays positive however short or long the effect lasts.
+    let s = run_text(
+        "switch-none",
+        UNCERTAIN,
+        &["--switch", "persistence.half_life"],
+    );
+    let v = switching(&s, "persistence.half_life");
+    assert_eq!(v["status"], "none_in_range");
+    assert!(v["value"].is_null());
+    assert!(v["searched"][0].as_f64().unwrap() > 0.0);
+    assert!(v["npv_at_ends"][0].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn tornado_moves_one_input_at_a_time_to_its_quantiles() {
+    let text = format!(
+        "{UNCERTAIN}
+[[sensitivity.range]]
+input = \"success.without\"
+low = 0.05
+high = 0.15
+source = \"illustrative\"
+"
+    );
+    let s = run_text("tornado", &text, &[]);
+    let bars = s["sensitivity"]["tornado"].as_array().unwrap();
+    // Five uncertain inputs and one given range.
+    assert_eq!(bars.len(), 6);
+    let swings: Vec<f64> = bars.iter().map(|b| b["swing"].as_f64().unwrap()).collect();
+    assert!(swings.windows(2).all(|w| w[0] >= w[1]), "{swings:?}");
+    let with = bars.iter().find(|b| b["input"] == "success.with").unwrap();
+    assert_eq!(with["range_from"], "quantiles");
+    let beta = engine::dist::Dist::beta(0.3 * 83.0, 0.7 * 83.0).unwrap(); // mean 0.3, sd 0.05
+    assert!((with["low"].as_f64().unwrap() - beta.quantile(0.05).unwrap()).abs() < 1e-12);
+    assert!((with["high"].as_f64().unwrap() - beta.quantile(0.95).unwrap()).abs() < 1e-12);
+    let given = bars
+        .iter()
+        .find(|b| b["input"] == "success.without")
+        .unwrap();
+    assert_eq!(given["range_from"], "given");
+    assert_eq!(given["low"], 0.05);
+    // Each bar's NPV is that of a run with the input set to its low or high value.
+    for (b, line, key) in [
+        (
+            with,
+            "with = { dist = \"beta\", mean = 0.30, sd = 0.05 }",
+            "with = ",
+        ),
+        (given, "without = 0.10", "without = "),
+    ] {
+        for end in ["low", "high"] {
+            let x = b[end].as_f64().unwrap();
+            let r = run_text(
+                &format!("tornado-{}-{end}", key.trim_end_matches(" = ")),
+                &text.replace(line, &format!("{key}{x:?}")),
+                &[],
+            );
+            let want = b[format!("npv_{end}")].as_f64().unwrap();
+            let got = r["total"]["npv"].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs(),
+                "{key}{end}: {got} vs {want}"
+            );
+            let dep = &b["by_department"][0];
+            assert_eq!(dep["id"], "born_familie");
+            assert_eq!(dep[format!("npv_{end}")], r["by_department"][0]["npv"]);
+        }
+    }
+    // A deterministic scenario has no tornado, but its success rate's switching value.
+    let out = scratch("mc-tornado-fixed");
+    let o = run_mc(
+        &root().join("models/examples/gmca-worked-example.toml"),
+        &out,
+        &[],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = read_json(&out.join("summary.json"));
+    assert!(d["sensitivity"].get("tornado").is_none());
+    assert_eq!(
+        d["sensitivity"]["switching_values"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn bad_sensitivity_inputs_name_the_field() {
+    let cases = [
+        (
+            "[[sensitivity.range]]\ninput = \"success.wihtout\"\nlow = 0\nhigh = 1",
+            "sensitivity.range[0].input",
+            "unknown input `success.wihtout` (did you mean `success.without`?)",
+        ),
+        (
+            "[[sensitivity.range]]\ninput = \"success.without\"\nlow = 0.2\nhigh = 0.1",
+            "sensitivity.range[0].high",
+            "`low` (0.2) must be below `high` (0.1)",
+        ),
+        (
+            "[[sensitivity.range]]\ninput = \"success.without\"\nlow = 0.1\nhigh = 1.5",
+            "sensitivity.range[0].high",
+            "must be a share between 0 and 1",
+        ),
+        (
+            "[sensitivity]\nswitching = [\"persistence.halflife\"]",
+            "sensitivity.switching[0]",
+            "unknown input `persistence.halflife` (did you mean `persistence.half_life`?)",
+        ),
+    ];
+    for (i, (body, field, msg)) in cases.iter().enumerate() {
+        let f = write(&format!("badsens-{i}"), &format!("{UNCERTAIN}\n{body}\n"));
+        let o = som(&["validate", f.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{body}: {err}");
+        assert!(
+            err.contains("scenario.toml:") && err.contains(field) && err.contains(msg),
+            "{body}: expected `{field}` and `{msg}` in\n{err}"
+        );
+    }
+    // An unknown input on the command line names the option.
+    let f = write("badsens-cli", UNCERTAIN);
+    let o = run_mc(
+        &f,
+        &f.parent().unwrap().join("out"),
+        &["--draws", "0", "--switch", "sucess.with"],
+        "2",
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--switch") && err.contains("did you mean `success.with`"),
+        "{err}"
+    );
+}
