@@ -53,6 +53,11 @@ enum Command {
         /// and three overslagsår).
         #[arg(long, default_value_t = 4)]
         payback_within: u32,
+        /// Also report the switching value (where the total NPV is 0) of this input, by field
+        /// path (e.g. `persistence.half_life`); repeatable. The success rate's is always
+        /// reported.
+        #[arg(long = "switch", value_name = "INPUT")]
+        switch: Vec<String>,
     },
     /// Check scenario files without running them.
     Validate {
@@ -110,6 +115,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             seed,
             keep_draws,
             payback_within,
+            switch,
         } => {
             let out = out.unwrap_or_else(|| default_out(&scenario));
             let mc = RunOptions {
@@ -117,6 +123,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 seed,
                 keep_draws,
                 payback_within,
+                switch,
             };
             let run = run_to(&scenario, &out, &mc)?;
             if json {
@@ -236,6 +243,7 @@ struct RunOptions {
     seed: u64,
     keep_draws: bool,
     payback_within: u32,
+    switch: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -245,6 +253,7 @@ impl Default for RunOptions {
             seed: 1,
             keep_draws: false,
             payback_within: 4,
+            switch: Vec::new(),
         }
     }
 }
@@ -268,7 +277,10 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         payback_within: o.payback_within,
         ..Default::default()
     };
-    let run = engine::run_with(&loaded, (draws > 0).then_some(&mc))?;
+    let sens = engine::SensitivityOptions {
+        switch: o.switch.clone(),
+    };
+    let run = engine::run_full(&loaded, (draws > 0).then_some(&mc), &sens)?;
     let options = serde_json::json!({
         "command": "run",
         "scenario": scenario.display().to_string(),
@@ -277,6 +289,7 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         "seed": (draws > 0).then_some(o.seed),
         "payback_within": o.payback_within,
         "keep_draws": o.keep_draws,
+        "switch": o.switch,
     });
     let files = run.output_files(options, o.keep_draws)?;
     engine::write_outputs(out, &files)?;

@@ -160,6 +160,9 @@ pub fn summary(run: &engine::Run) -> String {
             );
         }
     }
+    if let Some(sens) = &s.sensitivity {
+        sensitivity(&mut out, sens);
+    }
     let w = &r.who_pays_who_gains;
     if !w.investing.is_empty() && !w.gaining.is_empty() {
         let _ = writeln!(out, "\nWho pays (rows) and who gains (columns), PV:");
@@ -184,6 +187,96 @@ pub fn summary(run: &engine::Run) -> String {
         }
     }
     out
+}
+
+/// A number as people write an input: thousands separators from 1,000 on, else up to four
+/// significant decimals.
+fn value(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        thousands(v)
+    } else if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" { "0".into() } else { s.to_string() }
+    }
+}
+
+/// Bars of the tornado shown; summary.json has them all.
+const TORNADO_SHOWN: usize = 10;
+
+fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity) {
+    use engine::sensitivity::RangeFrom;
+    if !s.tornado.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nOne-way sensitivity (total NPV, base {}; uncertain inputs at their {:.0} % and \
+             {:.0} % quantiles, others at base):",
+            thousands(s.base_npv),
+            100.0 * s.interval.0,
+            100.0 * s.interval.1
+        );
+        let _ = writeln!(
+            out,
+            "  {:<38} {:>12} {:>12} {:>14} {:>14}",
+            "input", "low", "high", "NPV at low", "NPV at high"
+        );
+        for b in s.tornado.iter().take(TORNADO_SHOWN) {
+            let mark = match b.range_from {
+                RangeFrom::Given => " *",
+                RangeFrom::Quantiles => "",
+            };
+            let _ = writeln!(
+                out,
+                "  {:<38} {:>12} {:>12} {:>14} {:>14}",
+                truncate(&format!("{}{mark}", b.input), 38),
+                value(b.low),
+                value(b.high),
+                thousands(b.npv_low),
+                thousands(b.npv_high)
+            );
+        }
+        if s.tornado.len() > TORNADO_SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more in summary.json",
+                s.tornado.len() - TORNADO_SHOWN
+            );
+        }
+        if s.tornado.iter().any(|b| b.range_from == RangeFrom::Given) {
+            let _ = writeln!(out, "  * range given in [sensitivity]");
+        }
+    }
+    if !s.switching_values.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSwitching values (total NPV = 0, other inputs at base):"
+        );
+        for v in &s.switching_values {
+            let line = match (v.value, v.distance) {
+                (Some(x), Some(d)) => format!(
+                    "{} (base {}; {}{}{})",
+                    value(x),
+                    value(v.base),
+                    if d >= 0.0 { "+" } else { "" },
+                    value(d),
+                    v.relative_distance
+                        .map(|r| format!(", {:+.1} %", 100.0 * r))
+                        .unwrap_or_default()
+                ),
+                _ => format!(
+                    "none in [{}, {}] (base {}; NPV from {} to {})",
+                    value(v.searched.0),
+                    value(v.searched.1),
+                    value(v.base),
+                    thousands(v.npv_at_ends.0),
+                    thousands(v.npv_at_ends.1)
+                ),
+            };
+            let _ = writeln!(out, "  {:<38} {line}", truncate(&v.input, 38));
+        }
+    }
 }
 
 /// One line per run, for the demo.

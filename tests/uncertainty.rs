@@ -190,3 +190,416 @@ fn bad_distributions_name_file_line_and_field() {
         stderr(&o)
     );
 }
+
+/// UNCERTAIN with a second, normally distributed consequence.
+fn with_second_consequence() -> String {
+    format!(
+        "{UNCERTAIN}
+[[consequence]]
+name = \"Fewer school support hours\"
+amount = {{ dist = \"normal\", mean = -20000, sd = 4000 }}
+department = \"skole\"
+"
+    )
+}
+
+fn draws_table(file: &Path, out: &Path, draws: &str) -> polars::prelude::DataFrame {
+    let o = run_mc(file, out, &["--draws", draws, "--keep-draws"], "2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    engine::io::casedata::read_whole(
+        &out.join("draws.parquet"),
+        &engine::io::casedata::ReadOptions::default(),
+        "",
+    )
+    .unwrap()
+    .1
+}
+
+fn column(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap_or_else(|_| panic!("no column {name}"))
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+/// Ranks 0..n (the inputs here are continuous: no ties).
+fn ranks(a: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..a.len()).collect();
+    idx.sort_by(|&i, &j| a[i].total_cmp(&a[j]));
+    let mut r = vec![0.0; a.len()];
+    for (rank, &i) in idx.iter().enumerate() {
+        r[i] = rank as f64;
+    }
+    r
+}
+
+/// Two-sample Kolmogorov–Smirnov statistic.
+fn ks(a: &[f64], b: &[f64]) -> f64 {
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0.0f64);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+    }
+    d
+}
+
+#[test]
+fn correlated_inputs_have_their_correlation_and_keep_their_distributions() {
+    let independent = with_second_consequence();
+    let correlated = format!(
+        "{independent}
+[[correlation]]
+inputs = [\"consequence[0].units\", \"consequence[1].amount\"]
+rho = 0.7
+
+[[correlation]]
+inputs = [\"success.with\", \"cohort[0].participants\"]
+rho = -0.6
+source = \"illustrative\"
+"
+    );
+    let fi = write("corr-independent", &independent);
+    let fc = write("corr-correlated", &correlated);
+    let n = "20000";
+    let di = draws_table(&fi, &fi.parent().unwrap().join("out"), n);
+    let dc = draws_table(&fc, &fc.parent().unwrap().join("out"), n);
+    let units = "input:consequence[0].units";
+    let amount = "input:consequence[1].amount";
+    let with = "input:success.with";
+    let people = "input:cohort[0].participants";
+    // Two normals: the Pearson correlation is rho (standard error (1 − ρ²)/√n ≈ 0.004).
+    let r = pearson(&column(&dc, units), &column(&dc, amount));
+    assert!((r - 0.7).abs() < 0.02, "Pearson {r}, expected 0.7");
+    // A beta and a gamma: the rank correlation is (6/π)·asin(ρ/2).
+    let rs = pearson(&ranks(&column(&dc, with)), &ranks(&column(&dc, people)));
+    let expected = 6.0 / std::f64::consts::PI * (-0.3f64).asin();
+    assert!(
+        (rs - expected).abs() < 0.02,
+        "Spearman {rs}, expected {expected}"
+    );
+    // Without the correlation they are independent.
+    let r0 = pearson(&column(&di, units), &column(&di, amount));
+    assert!(r0.abs() < 0.03, "{r0}");
+    // Each correlated input keeps its distribution: the copula draws and the independent draws
+    // of the same input are one distribution (two-sample KS at the 0.1 % level: 1.95·√(2/n)).
+    let crit = 1.95 * (2.0 / 20000.0f64).sqrt();
+    for c in [units, amount, with, people] {
+        let d = ks(&column(&dc, c), &column(&di, c));
+        assert!(d < crit, "{c}: KS {d} ≥ {crit}");
+    }
+    // The beta's mean and sd, against its parameters (mean 0.30, sd 0.05).
+    let w = column(&dc, with);
+    let m = w.iter().sum::<f64>() / w.len() as f64;
+    let sd = (w.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (w.len() - 1) as f64).sqrt();
+    assert!(
+        (m - 0.30).abs() < 5.0 * 0.05 / (w.len() as f64).sqrt(),
+        "{m}"
+    );
+    assert!((sd - 0.05).abs() < 0.002, "{sd}");
+    // Inputs outside the correlations keep exactly their draws.
+    for c in [
+        "input:intervention.cost[0].amount",
+        "input:persistence.half_life",
+    ] {
+        assert_eq!(column(&dc, c), column(&di, c), "{c}");
+    }
+    // The summary records the correlations.
+    let s = read_json(&fc.parent().unwrap().join("out").join("summary.json"));
+    let corr = &s["uncertainty"]["correlations"];
+    assert_eq!(corr[1]["rho"], -0.6);
+    assert_eq!(corr[0]["inputs"][1], "consequence[1].amount");
+}
+
+#[test]
+fn bad_correlations_name_the_field() {
+    let cases = [
+        (
+            "inputs = [\"success.wiht\", \"consequence[0].units\"]\nrho = 0.3",
+            "correlation[0].inputs[0]",
+            "unknown input `success.wiht` (did you mean `success.with`?)",
+        ),
+        (
+            "inputs = [\"success.without\", \"consequence[0].units\"]\nrho = 0.3",
+            "correlation[0].inputs[0]",
+            "input `success.without` has no distribution",
+        ),
+        (
+            "inputs = [\"success.with\", \"consequence[0].units\"]\nrho = 1.3",
+            "correlation[0].rho",
+            "`rho` must be between −1 and 1, got 1.3",
+        ),
+        (
+            "inputs = [\"success.with\"]\nrho = 0.3",
+            "correlation[0].inputs",
+            "give exactly two inputs to correlate, got 1",
+        ),
+        (
+            "inputs = [\"success.with\", \"success.with\"]\nrho = 0.3",
+            "correlation[0].inputs",
+            "cannot be correlated with itself",
+        ),
+        (
+            "inputs = [\"success.with\", \"consequence[0].units\"]\nrho = 0.9\n\
+             [[correlation]]\ninputs = [\"success.with\", \"persistence.half_life\"]\nrho = 0.9\n\
+             [[correlation]]\ninputs = [\"consequence[0].units\", \"persistence.half_life\"]\nrho = -0.9",
+            "correlation[",
+            "not positive semi-definite",
+        ),
+        (
+            "inputs = [\"success.with\", \"consequence[0].units\"]\nrhoo = 0.3",
+            "correlation[0]",
+            "unknown field `rhoo`",
+        ),
+    ];
+    for (i, (body, field, msg)) in cases.iter().enumerate() {
+        let f = write(
+            &format!("badcorr-{i}"),
+            &format!("{UNCERTAIN}\n[[correlation]]\n{body}\n"),
+        );
+        let o = som(&["validate", f.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{body}: {err}");
+        assert!(
+            err.contains("scenario.toml:") && err.contains(field) && err.contains(msg),
+            "{body}: expected `{field}` and `{msg}` in\n{err}"
+        );
+    }
+}
+
+/// Run a scenario text deterministically (`--draws 0`) with extra arguments; the summary.
+fn run_text(name: &str, text: &str, args: &[&str]) -> serde_json::Value {
+    let f = write(name, text);
+    let out = f.parent().unwrap().join("out");
+    let mut all = vec!["--draws", "0"];
+    all.extend_from_slice(args);
+    let o = run_mc(&f, &out, &all, "2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    read_json(&out.join("summary.json"))
+}
+
+fn switching<'a>(s: &'a serde_json::Value, input: &str) -> &'a serde_json::Value {
+    s["sensitivity"]["switching_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["input"] == input)
+        .unwrap_or_else(|| panic!("no switching value for {input}: {}", s["sensitivity"]))
+}
+
+#[test]
+fn switching_values_plugged_back_give_zero_npv() {
+    // A constant discount rate, so that its switching value (the internal rate of return) is
+    // one of a nonlinear input.
+    let text = UNCERTAIN.replace(
+        "horizon = 8\n",
+        "horizon = 8\n\n[discounting]\nrate = 0.04\n",
+    );
+    let s = run_text(
+        "switch",
+        &text,
+        &[
+            "--switch",
+            "discounting.rate",
+            "--switch",
+            "consequence[0].units",
+        ],
+    );
+    let scale =
+        s["total"]["cost_pv"].as_f64().unwrap() + s["total"]["benefit_pv"].as_f64().unwrap();
+    // The success rate's comes first, always.
+    assert_eq!(
+        s["sensitivity"]["switching_values"][0]["input"],
+        "success.with"
+    );
+    let cases = [
+        (
+            "success.with",
+            "with = { dist = \"beta\", mean = 0.30, sd = 0.05 }",
+            "with = ",
+        ),
+        ("discounting.rate", "rate = 0.04", "rate = "),
+        (
+            "consequence[0].units",
+            "units = { dist = \"normal\", mean = -0.5, sd = 0.1 }",
+            "units = ",
+        ),
+    ];
+    for (input, line, key) in cases {
+        let v = switching(&s, input);
+        assert_eq!(v["status"], "found", "{v}");
+        let x = v["value"].as_f64().unwrap();
+        let base = v["base"].as_f64().unwrap();
+        assert!((v["distance"].as_f64().unwrap() - (x - base)).abs() < 1e-15);
+        assert!((v["relative_distance"].as_f64().unwrap() - (x - base) / base.abs()).abs() < 1e-12);
+        // Rewrite the scenario with the switching value and run the real pipeline.
+        assert!(text.contains(line), "{line}");
+        let rewritten = text.replace(line, &format!("{key}{x:?}"));
+        let r = run_text(
+            &format!("switch-back-{}", input.replace(['[', ']', '.'], "-")),
+            &rewritten,
+            &[],
+        );
+        let npv = r["total"]["npv"].as_f64().unwrap();
+        assert!(
+            npv.abs() <= 1e-9 * scale,
+            "{input} = {x}: NPV {npv} (scale {scale})"
+        );
+    }
+    // The discount rate's is the internal rate of return: above the rate used, as NPV > 0.
+    assert!(switching(&s, "discounting.rate")["value"].as_f64().unwrap() > 0.04);
+    // Half-life: the NPV stays positive however short or long the effect lasts.
+    let s = run_text(
+        "switch-none",
+        UNCERTAIN,
+        &["--switch", "persistence.half_life"],
+    );
+    let v = switching(&s, "persistence.half_life");
+    assert_eq!(v["status"], "none_in_range");
+    assert!(v["value"].is_null());
+    assert!(v["searched"][0].as_f64().unwrap() > 0.0);
+    assert!(v["npv_at_ends"][0].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn tornado_moves_one_input_at_a_time_to_its_quantiles() {
+    let text = format!(
+        "{UNCERTAIN}
+[[sensitivity.range]]
+input = \"success.without\"
+low = 0.05
+high = 0.15
+source = \"illustrative\"
+"
+    );
+    let s = run_text("tornado", &text, &[]);
+    let bars = s["sensitivity"]["tornado"].as_array().unwrap();
+    // Five uncertain inputs and one given range.
+    assert_eq!(bars.len(), 6);
+    let swings: Vec<f64> = bars.iter().map(|b| b["swing"].as_f64().unwrap()).collect();
+    assert!(swings.windows(2).all(|w| w[0] >= w[1]), "{swings:?}");
+    let with = bars.iter().find(|b| b["input"] == "success.with").unwrap();
+    assert_eq!(with["range_from"], "quantiles");
+    let beta = engine::dist::Dist::beta(0.3 * 83.0, 0.7 * 83.0).unwrap(); // mean 0.3, sd 0.05
+    assert!((with["low"].as_f64().unwrap() - beta.quantile(0.05).unwrap()).abs() < 1e-12);
+    assert!((with["high"].as_f64().unwrap() - beta.quantile(0.95).unwrap()).abs() < 1e-12);
+    let given = bars
+        .iter()
+        .find(|b| b["input"] == "success.without")
+        .unwrap();
+    assert_eq!(given["range_from"], "given");
+    assert_eq!(given["low"], 0.05);
+    // Each bar's NPV is that of a run with the input set to its low or high value.
+    for (b, line, key) in [
+        (
+            with,
+            "with = { dist = \"beta\", mean = 0.30, sd = 0.05 }",
+            "with = ",
+        ),
+        (given, "without = 0.10", "without = "),
+    ] {
+        for end in ["low", "high"] {
+            let x = b[end].as_f64().unwrap();
+            let r = run_text(
+                &format!("tornado-{}-{end}", key.trim_end_matches(" = ")),
+                &text.replace(line, &format!("{key}{x:?}")),
+                &[],
+            );
+            let want = b[format!("npv_{end}")].as_f64().unwrap();
+            let got = r["total"]["npv"].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs(),
+                "{key}{end}: {got} vs {want}"
+            );
+            let dep = &b["by_department"][0];
+            assert_eq!(dep["id"], "born_familie");
+            assert_eq!(dep[format!("npv_{end}")], r["by_department"][0]["npv"]);
+        }
+    }
+    // A deterministic scenario has no tornado, but its success rate's switching value.
+    let out = scratch("mc-tornado-fixed");
+    let o = run_mc(
+        &root().join("models/examples/gmca-worked-example.toml"),
+        &out,
+        &[],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d = read_json(&out.join("summary.json"));
+    assert!(d["sensitivity"].get("tornado").is_none());
+    assert_eq!(
+        d["sensitivity"]["switching_values"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn bad_sensitivity_inputs_name_the_field() {
+    let cases = [
+        (
+            "[[sensitivity.range]]\ninput = \"success.wihtout\"\nlow = 0\nhigh = 1",
+            "sensitivity.range[0].input",
+            "unknown input `success.wihtout` (did you mean `success.without`?)",
+        ),
+        (
+            "[[sensitivity.range]]\ninput = \"success.without\"\nlow = 0.2\nhigh = 0.1",
+            "sensitivity.range[0].high",
+            "`low` (0.2) must be below `high` (0.1)",
+        ),
+        (
+            "[[sensitivity.range]]\ninput = \"success.without\"\nlow = 0.1\nhigh = 1.5",
+            "sensitivity.range[0].high",
+            "must be a share between 0 and 1",
+        ),
+        (
+            "[sensitivity]\nswitching = [\"persistence.halflife\"]",
+            "sensitivity.switching[0]",
+            "unknown input `persistence.halflife` (did you mean `persistence.half_life`?)",
+        ),
+    ];
+    for (i, (body, field, msg)) in cases.iter().enumerate() {
+        let f = write(&format!("badsens-{i}"), &format!("{UNCERTAIN}\n{body}\n"));
+        let o = som(&["validate", f.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{body}: {err}");
+        assert!(
+            err.contains("scenario.toml:") && err.contains(field) && err.contains(msg),
+            "{body}: expected `{field}` and `{msg}` in\n{err}"
+        );
+    }
+    // An unknown input on the command line names the option.
+    let f = write("badsens-cli", UNCERTAIN);
+    let o = run_mc(
+        &f,
+        &f.parent().unwrap().join("out"),
+        &["--draws", "0", "--switch", "sucess.with"],
+        "2",
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--switch") && err.contains("did you mean `success.with`"),
+        "{err}"
+    );
+}

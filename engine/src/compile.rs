@@ -14,16 +14,14 @@ use crate::source::{FieldPath, Seg, Source};
 use std::collections::HashMap;
 
 /// Allowed range of a numeric input.
-#[derive(Clone, Copy)]
-enum Range {
-    Any,
-    NonNegative,
-    Positive,
-    Share,
-    AboveMinusOne,
+use crate::model::Domain as Range;
+
+trait Checks {
+    fn check_support(self, lo: f64, hi: f64) -> Option<&'static str>;
+    fn check(self, v: f64) -> Option<&'static str>;
 }
 
-impl Range {
+impl Checks for Range {
     /// Whether every value a distribution can take (its support `lo..=hi`) is allowed.
     fn check_support(self, lo: f64, hi: f64) -> Option<&'static str> {
         match self {
@@ -174,8 +172,210 @@ impl<'a> Builder<'a> {
             value: p.value,
             source: p.source.clone(),
             dist: p.dist.clone(),
+            domain: range,
         });
         self.params.len() - 1
+    }
+
+    /// The θ slot of the input named `name` (a field path), or a diagnostic at `path`.
+    fn input(&mut self, path: &FieldPath, name: &str) -> Option<usize> {
+        if let Some(j) = self.params.iter().position(|p| p.name == name) {
+            return Some(j);
+        }
+        let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        let msg = format!(
+            "unknown input `{name}`{}; inputs are named by their field path: {}",
+            suggest(name, &names),
+            list(names.iter().copied())
+        );
+        self.diag(path, msg);
+        None
+    }
+
+    /// The correlations of `[[correlation]]`, checked, as a copula.
+    fn correlations(&mut self) -> Option<crate::correlation::Copula> {
+        let sc = self.sc;
+        if sc.correlations.is_empty() {
+            return None;
+        }
+        let root = FieldPath::root().key("correlation");
+        let mut slots: Vec<usize> = Vec::new();
+        // (index of the entry, slot a, slot b, rho)
+        let mut pairs: Vec<(usize, usize, usize, f64)> = Vec::new();
+        let mut ok = true;
+        for (i, c) in sc.correlations.iter().enumerate() {
+            let p = root.index(i);
+            if c.inputs.len() != 2 {
+                self.diag(
+                    &p.key("inputs"),
+                    format!(
+                        "give exactly two inputs to correlate, got {}; a correlation between \
+                         more inputs is given pair by pair",
+                        c.inputs.len()
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            let mut pair = [0usize; 2];
+            let mut found = true;
+            for (k, name) in c.inputs.iter().enumerate() {
+                let ip = p.key("inputs").index(k);
+                match self.input(&ip, name) {
+                    Some(j) if self.params[j].dist.is_none() => {
+                        self.diag(
+                            &ip,
+                            format!(
+                                "input `{name}` has no distribution: only inputs drawn from a \
+                         distribution (`dist`) can be correlated"
+                            ),
+                        );
+                        found = false;
+                    }
+                    Some(j) => pair[k] = j,
+                    None => found = false,
+                }
+            }
+            if !(c.rho.is_finite() && (-1.0..=1.0).contains(&c.rho)) {
+                self.diag(
+                    &p.key("rho"),
+                    format!("`rho` must be between −1 and 1, got {}", c.rho),
+                );
+                found = false;
+            }
+            if !found {
+                ok = false;
+                continue;
+            }
+            if pair[0] == pair[1] {
+                self.diag(
+                    &p.key("inputs"),
+                    format!(
+                        "an input cannot be correlated with itself (`{}`)",
+                        c.inputs[0]
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            let (a, b) = (pair[0].min(pair[1]), pair[0].max(pair[1]));
+            if let Some(&(first, ..)) = pairs.iter().find(|q| q.1 == a && q.2 == b) {
+                self.diag(
+                    &p.key("inputs"),
+                    format!(
+                        "the correlation between `{}` and `{}` is already given in \
+                         correlation[{first}]",
+                        c.inputs[0], c.inputs[1]
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            for j in [a, b] {
+                if !slots.contains(&j) {
+                    slots.push(j);
+                }
+            }
+            pairs.push((i, a, b, c.rho));
+        }
+        if !ok {
+            return None;
+        }
+        slots.sort_unstable();
+        let k = slots.len();
+        let at = |j: usize| slots.iter().position(|&s| s == j).unwrap_or(0);
+        let mut r = vec![0.0; k * k];
+        for i in 0..k {
+            r[i * k + i] = 1.0;
+        }
+        for &(_, a, b, rho) in &pairs {
+            let (x, y) = (at(a), at(b));
+            r[x * k + y] = rho;
+            r[y * k + x] = rho;
+        }
+        match crate::correlation::cholesky(&r, k) {
+            Ok(chol) => Some(crate::correlation::Copula { slots, chol }),
+            Err(j) => {
+                // The last entry that involves the input where the factorisation failed.
+                let culprit = slots[j];
+                let involved: Vec<usize> = pairs
+                    .iter()
+                    .filter(|q| q.1 == culprit || q.2 == culprit)
+                    .map(|q| q.0)
+                    .collect();
+                let at_entry = involved.last().copied().unwrap_or(0);
+                let listed: Vec<String> = involved
+                    .iter()
+                    .map(|i| format!("correlation[{i}]"))
+                    .collect();
+                self.diag(
+                    &root.index(at_entry).key("rho"),
+                    format!(
+                        "the correlations cannot hold together: the matrix they form is not \
+                         positive semi-definite (no set of inputs can have these correlations \
+                         at once); check {} with the other correlations of `{}`",
+                        listed.join(", "),
+                        self.params[culprit].name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `[sensitivity]` section: tornado ranges and switching-value inputs, checked.
+    fn sensitivity(&mut self) -> (Vec<(usize, f64, f64)>, Vec<usize>) {
+        let Some(sens) = &self.sc.sensitivity else {
+            return (Vec::new(), Vec::new());
+        };
+        let root = FieldPath::root().key("sensitivity");
+        let mut ranges: Vec<(usize, f64, f64)> = Vec::new();
+        for (i, r) in sens.ranges.iter().enumerate() {
+            let p = root.key("range").index(i);
+            let Some(j) = self.input(&p.key("input"), &r.input) else {
+                continue;
+            };
+            if ranges.iter().any(|q| q.0 == j) {
+                self.diag(
+                    &p.key("input"),
+                    format!("input `{}` has a range already", r.input),
+                );
+                continue;
+            }
+            let domain = self.params[j].domain;
+            let mut ok = true;
+            for (key, v) in [("low", r.low), ("high", r.high)] {
+                if !v.is_finite() {
+                    self.diag(&p.key(key), format!("must be a finite number, got {v}"));
+                    ok = false;
+                } else if let Some(msg) = domain.check(v) {
+                    self.diag(
+                        &p.key(key),
+                        format!("{msg} (as input `{}` must), got {v}", r.input),
+                    );
+                    ok = false;
+                }
+            }
+            if ok && r.low >= r.high {
+                self.diag(
+                    &p.key("high"),
+                    format!("`low` ({}) must be below `high` ({})", r.low, r.high),
+                );
+                ok = false;
+            }
+            if ok {
+                ranges.push((j, r.low, r.high));
+            }
+        }
+        let mut switching = Vec::new();
+        for (i, name) in sens.switching.iter().enumerate() {
+            if let Some(j) = self.input(&root.key("switching").index(i), name)
+                && !switching.contains(&j)
+            {
+                switching.push(j);
+            }
+        }
+        (ranges, switching)
     }
 
     fn cell(&mut self, cell: Cell) -> usize {
@@ -544,6 +744,7 @@ impl<'a> Builder<'a> {
         let last_year = sc.first_year as i64 + h - 1;
 
         // Discounting.
+        let mut discount_rate = None;
         let (rate_fn, schedule_label, schedule_source): (Box<dyn Fn(u32) -> f64>, String, String) =
             match (&sc.discounting.schedule, &sc.discounting.rate) {
                 (Some(_), Some(_)) => {
@@ -556,6 +757,7 @@ impl<'a> Builder<'a> {
                 (None, Some(r)) => {
                     let p = root.key("discounting").key("rate");
                     let slot = self.param(&p, r, Range::AboveMinusOne);
+                    discount_rate = Some(slot);
                     let v = self.params[slot].value;
                     (
                         Box::new(move |_| v),
@@ -905,6 +1107,8 @@ impl<'a> Builder<'a> {
                 ));
             }
         }
+        let correlation = self.correlations();
+        let (ranges, switching) = self.sensitivity();
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
         }
@@ -934,6 +1138,11 @@ impl<'a> Builder<'a> {
             terms: self.terms,
             participants,
             outcomes,
+            discount_rate,
+            success_rate: with_f.first().map(|f| f.param),
+            correlation,
+            ranges,
+            switching,
         })
     }
 

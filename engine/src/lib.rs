@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod casedata;
 pub mod catalogue;
 pub mod compile;
+pub mod correlation;
 pub mod discount;
 pub mod dist;
 pub mod error;
@@ -20,13 +21,15 @@ pub mod model;
 pub mod montecarlo;
 pub mod param;
 pub mod scenario;
+pub mod sensitivity;
 pub mod source;
+pub mod special;
 pub mod summary;
 pub mod synth;
 
 pub use error::{Diagnostic, Error, Result};
 pub use io::{Loaded, load_scenario, write_outputs};
-pub use summary::{Run, Summary, run, run_with};
+pub use summary::{Run, SensitivityOptions, Summary, run, run_full, run_with};
 
 /// The JSON Schema of scenario format v1, for editors.
 pub fn scenario_schema() -> serde_json::Value {

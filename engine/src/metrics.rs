@@ -1,7 +1,7 @@
 //! Decision metrics from the flows of one draw: present values, NPV, benefit-cost ratio, ROI,
 //! payback, per total, per actor and per department; the who-pays-who-gains matrix.
 
-use crate::model::{Kind, Model};
+use crate::model::{Flows, Kind, Model};
 use ndarray::ArrayView2;
 use serde::Serialize;
 
@@ -122,8 +122,20 @@ investing departments) × PV gain of department j, where the gain is the PV bene
 negative PV investment (replaced services exceeding own costs); rows sum to each investing \
 department's share of all gains";
 
-/// Metrics of one draw: `flows` is `[cell, year]`.
+/// Metrics of one draw: `flows` is `[cell, year]`, discounted with the model's factors.
 pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcomes: f64) -> Results {
+    compute_with(model, &model.discount, flows, participants, outcomes)
+}
+
+/// Metrics of one draw with the discount factors `df` of each projection year (those of the
+/// draw's discount rate, where the rate is an input).
+pub fn compute_with(
+    model: &Model,
+    df: &[f64],
+    flows: ArrayView2<f64>,
+    participants: f64,
+    outcomes: f64,
+) -> Results {
     let h = model.horizon();
     let na = model.actors.len();
     let nd = model.departments.len();
@@ -167,11 +179,13 @@ pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcome
         public,
         metrics: group_metrics(
             model,
+            df,
             &cost[g * h..(g + 1) * h],
             &benefit[g * h..(g + 1) * h],
         ),
         years: year_rows(
             model,
+            df,
             &cost[g * h..(g + 1) * h],
             &benefit[g * h..(g + 1) * h],
         ),
@@ -239,11 +253,11 @@ fn who_pays_who_gains(depts: &[GroupResult]) -> WhoPaysWhoGains {
     }
 }
 
-fn year_rows(model: &Model, cost: &[f64], benefit: &[f64]) -> Vec<YearRow> {
+fn year_rows(model: &Model, df: &[f64], cost: &[f64], benefit: &[f64]) -> Vec<YearRow> {
     let mut cum = 0.0;
     (0..model.horizon())
         .map(|t| {
-            let df = model.discount[t];
+            let df = df[t];
             let net = benefit[t] - cost[t];
             cum += net * df;
             YearRow {
@@ -260,8 +274,7 @@ fn year_rows(model: &Model, cost: &[f64], benefit: &[f64]) -> Vec<YearRow> {
         .collect()
 }
 
-fn group_metrics(model: &Model, cost: &[f64], benefit: &[f64]) -> Metrics {
-    let df = &model.discount;
+fn group_metrics(model: &Model, df: &[f64], cost: &[f64], benefit: &[f64]) -> Metrics {
     let cost_pv: f64 = cost.iter().zip(df).map(|(c, d)| c * d).sum();
     let benefit_pv: f64 = benefit.iter().zip(df).map(|(b, d)| b * d).sum();
     let npv = benefit_pv - cost_pv;
@@ -320,6 +333,203 @@ pub fn payback(net: &[f64]) -> Payback {
                 years: Some(y as f64 + f),
             }
         }
+    }
+}
+
+/// The metrics a Monte Carlo run keeps per draw for one group (the total, an actor or a
+/// department), one entry per draw.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupDraws {
+    pub id: String,
+    pub npv: Vec<f64>,
+    pub cost_pv: Vec<f64>,
+    pub benefit_pv: Vec<f64>,
+    /// NaN where the cost is not positive.
+    pub bcr: Vec<f64>,
+    /// Payback year, NaN where the group does not pay back (or has no net investment).
+    pub payback_year: Vec<f64>,
+}
+
+/// Per-draw metrics of a batch of draws, in draw order; the groups are those of [`Results`]
+/// (the total, then the actors and departments that have a ledger line).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Draws {
+    pub total: GroupDraws,
+    pub by_actor: Vec<GroupDraws>,
+    pub by_department: Vec<GroupDraws>,
+    pub participants: Vec<f64>,
+    pub net_outcomes: Vec<f64>,
+    /// The drawn values of the uncertain inputs, by θ slot (filled by the Monte Carlo driver;
+    /// empty from [`batch`]).
+    pub inputs: Vec<(usize, Vec<f64>)>,
+}
+
+impl GroupDraws {
+    fn extend(&mut self, other: GroupDraws) {
+        self.npv.extend(other.npv);
+        self.cost_pv.extend(other.cost_pv);
+        self.benefit_pv.extend(other.benefit_pv);
+        self.bcr.extend(other.bcr);
+        self.payback_year.extend(other.payback_year);
+    }
+}
+
+impl Draws {
+    /// Append the draws of `other` (the same model's groups).
+    pub fn extend(&mut self, other: Draws) {
+        if self.total.id.is_empty() {
+            *self = other;
+            return;
+        }
+        self.total.extend(other.total);
+        for (g, o) in self.by_actor.iter_mut().zip(other.by_actor) {
+            g.extend(o);
+        }
+        for (g, o) in self.by_department.iter_mut().zip(other.by_department) {
+            g.extend(o);
+        }
+        self.participants.extend(other.participants);
+        self.net_outcomes.extend(other.net_outcomes);
+        for (i, o) in self.inputs.iter_mut().zip(other.inputs) {
+            i.1.extend(o.1);
+        }
+    }
+
+    /// Number of draws.
+    pub fn len(&self) -> usize {
+        self.total.npv.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The metrics of every draw of `flows` at once, as array reductions over `[cell, year, draw]`
+/// with draws innermost. `theta` is the batch's θ (`[draw, param]`), needed where the discount
+/// rate is an input. Gives exactly the numbers [`compute`] gives draw by draw: every sum is
+/// taken in the same order.
+// The loops index several slices of one length in step, which reads best with an index.
+#[allow(clippy::needless_range_loop)]
+pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
+    let n = flows.participants.len();
+    let h = model.horizon();
+    let na = model.actors.len();
+    let nd = model.departments.len();
+    let ng = 1 + na + nd;
+    let vals = flows.values.as_slice().expect("standard layout");
+    // [group, year, draw] sums of cost and benefit, added cell by cell as compute() does.
+    let mut cost = vec![0.0; ng * h * n];
+    let mut benefit = vec![0.0; ng * h * n];
+    let mut present = vec![false; ng];
+    present[0] = true;
+    for (c, cell) in model.cells.iter().enumerate() {
+        let all = [1 + cell.actor, 1 + na + cell.department, 0];
+        let groups = if model.actors[cell.actor].public {
+            &all[..]
+        } else {
+            &all[..2]
+        };
+        // compute(): cost += s·v, benefit += −(s·v); (−s)·v is exactly −(s·v).
+        let (target, factor) = match cell.component.kind() {
+            Kind::Investment => (&mut cost, cell.arm.sign()),
+            Kind::Consequence => (&mut benefit, -cell.arm.sign()),
+        };
+        for &g in groups {
+            present[g] = true;
+            for t in 0..h {
+                let src = &vals[(c * h + t) * n..][..n];
+                let dst = &mut target[(g * h + t) * n..][..n];
+                for (o, &v) in dst.iter_mut().zip(src) {
+                    *o += factor * v;
+                }
+            }
+        }
+    }
+    // Discount factors by [year, draw]: the draw's own where the rate is an input that varies.
+    let mut df = vec![0.0; h * n];
+    match model.discount_rate {
+        Some(j) if theta.column(j).iter().any(|&r| r != model.params[j].value) => {
+            for (d, &r) in theta.column(j).iter().enumerate() {
+                for (t, f) in model.discount_at(r).into_iter().enumerate() {
+                    df[t * n + d] = f;
+                }
+            }
+        }
+        _ => {
+            for (t, &f) in model.discount.iter().enumerate() {
+                df[t * n..][..n].fill(f);
+            }
+        }
+    }
+    let mut scale = vec![0.0; n];
+    let mut cum = vec![0.0; n];
+    let mut last = vec![usize::MAX; n];
+    let mut group = |g: usize, id: &str| {
+        let mut out = GroupDraws {
+            id: id.to_string(),
+            npv: vec![0.0; n],
+            cost_pv: vec![-0.0; n],
+            benefit_pv: vec![-0.0; n],
+            bcr: vec![0.0; n],
+            payback_year: vec![f64::NAN; n],
+        };
+        // Present values, and the scale of the payback tolerance (Σ |net PV|), as compute().
+        scale.fill(-0.0);
+        for t in 0..h {
+            let c = &cost[(g * h + t) * n..][..n];
+            let b = &benefit[(g * h + t) * n..][..n];
+            let f = &df[t * n..][..n];
+            for i in 0..n {
+                out.cost_pv[i] += c[i] * f[i];
+                out.benefit_pv[i] += b[i] * f[i];
+                scale[i] += ((b[i] - c[i]) * f[i]).abs();
+            }
+        }
+        // Payback: the last year with a cumulative net PV below −tolerance.
+        cum.fill(0.0);
+        last.fill(usize::MAX);
+        for t in 0..h {
+            let c = &cost[(g * h + t) * n..][..n];
+            let b = &benefit[(g * h + t) * n..][..n];
+            let f = &df[t * n..][..n];
+            for i in 0..n {
+                cum[i] += (b[i] - c[i]) * f[i];
+                if cum[i] < -(1e-9 * scale[i].max(1.0)) {
+                    last[i] = t;
+                }
+            }
+        }
+        for i in 0..n {
+            let (cost_pv, benefit_pv) = (out.cost_pv[i], out.benefit_pv[i]);
+            out.npv[i] = benefit_pv - cost_pv;
+            out.bcr[i] = if cost_pv > 0.0 {
+                benefit_pv / cost_pv
+            } else {
+                f64::NAN
+            };
+            if last[i] != usize::MAX && last[i] + 1 < h {
+                out.payback_year[i] = (last[i] + 1) as f64;
+            }
+        }
+        out
+    };
+    let total = group(0, "total");
+    let by_actor = (0..na)
+        .filter(|a| present[1 + a])
+        .map(|a| group(1 + a, &model.actors[a].id))
+        .collect();
+    let by_department = (0..nd)
+        .filter(|d| present[1 + na + d])
+        .map(|d| group(1 + na + d, &model.departments[d].id))
+        .collect();
+    Draws {
+        total,
+        by_actor,
+        by_department,
+        participants: flows.participants.to_vec(),
+        net_outcomes: flows.outcomes.to_vec(),
+        inputs: Vec::new(),
     }
 }
 

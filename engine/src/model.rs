@@ -123,6 +123,41 @@ pub struct ParamSlot {
     /// The distribution the value is drawn from in a probabilistic run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dist: Option<crate::dist::Dist>,
+    /// The values the input may take.
+    #[serde(skip)]
+    pub domain: Domain,
+}
+
+/// The values a numeric input may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Domain {
+    #[default]
+    Any,
+    /// 0 or more.
+    NonNegative,
+    /// Above 0.
+    Positive,
+    /// Between 0 and 1.
+    Share,
+    /// Above −1 (a rate or an uplift).
+    AboveMinusOne,
+}
+
+impl Domain {
+    /// The closed hull of the domain, (lowest, highest); infinite where unbounded.
+    pub fn bounds(self) -> (f64, f64) {
+        match self {
+            Domain::Any => (f64::NEG_INFINITY, f64::INFINITY),
+            Domain::NonNegative | Domain::Positive => (0.0, f64::INFINITY),
+            Domain::Share => (0.0, 1.0),
+            Domain::AboveMinusOne => (-1.0, f64::INFINITY),
+        }
+    }
+
+    /// Whether the lower bound itself is excluded.
+    pub fn open_below(self) -> bool {
+        matches!(self, Domain::Positive | Domain::AboveMinusOne)
+    }
 }
 
 /// How a factor enters a product.
@@ -234,6 +269,18 @@ pub struct Model {
     pub participants: Vec<Product>,
     /// Successful outcomes per arm (intervention, baseline).
     pub outcomes: Vec<(Arm, Product)>,
+    /// The θ slot of a constant discount rate (`discounting.rate`), when the scenario gives
+    /// one: draws that move it are discounted at their own rate.
+    pub discount_rate: Option<usize>,
+    /// The θ slot of the success rate with the intervention (`success.net`, `success.with` or
+    /// `success.rate`), whose switching value every run reports.
+    pub success_rate: Option<usize>,
+    /// Correlated uncertain inputs, if the scenario gives correlations.
+    pub correlation: Option<crate::correlation::Copula>,
+    /// Tornado ranges given in the scenario: (θ slot, low, high).
+    pub ranges: Vec<(usize, f64, f64)>,
+    /// θ slots whose switching value the scenario asks for, besides the success rate.
+    pub switching: Vec<usize>,
 }
 
 /// Flows of a chunk of draws.
@@ -258,6 +305,12 @@ impl Flows {
 impl Model {
     pub fn horizon(&self) -> usize {
         self.years.len()
+    }
+
+    /// Discount factors of the projection years at a constant rate, under the model's timing
+    /// (for a draw whose `discounting.rate` differs from the base value).
+    pub fn discount_at(&self, rate: f64) -> Vec<f64> {
+        crate::discount::factors(&|_| rate, self.horizon() as u32, self.conventions.timing)
     }
 
     /// θ at base values: one row.

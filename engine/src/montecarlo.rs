@@ -5,11 +5,15 @@
 //! run's seed on stream `d`, so no generator is shared between threads; chunks have a fixed size
 //! and their results are combined in draw order.
 
-use crate::metrics::{PaybackStatus, Results, compute};
+use crate::correlation::from_normal_score;
+use crate::metrics::batch;
+pub use crate::metrics::{Draws, GroupDraws};
 use crate::model::Model;
 use ndarray::Array2;
 use rand::SeedableRng;
+use rand::distr::Distribution;
 use rand_chacha::ChaCha12Rng;
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -39,11 +43,21 @@ impl Default for McOptions {
     }
 }
 
+/// The copula's normals of draw `d` come from stream `COPULA_STREAM + d` (the draws' own
+/// streams are `0..draws`), so that correlating inputs leaves every other input's draws as they
+/// were.
+pub const COPULA_STREAM: u64 = 1 << 63;
+
 /// θ for draws `start..start + n`: uncertain slots drawn from their distributions on the draw's
-/// own stream, fixed slots at their values.
+/// own stream, fixed slots at their values. Correlated inputs (a copula) are then replaced by
+/// the quantiles of correlated normal scores drawn on the draw's copula stream; their
+/// independent draws are still made, and discarded, so that the other inputs keep theirs.
 pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<f64> {
     let p = model.params.len();
     let mut theta = Array2::<f64>::zeros((n, p));
+    let k = model.correlation.as_ref().map_or(0, |c| c.slots.len());
+    let mut z = vec![0.0; k];
+    let mut y = vec![0.0; k];
     for d in 0..n {
         let mut rng = ChaCha12Rng::seed_from_u64(seed);
         rng.set_stream((start + d) as u64);
@@ -53,116 +67,44 @@ pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<
                 None => slot.value,
             };
         }
+        if let Some(cop) = &model.correlation {
+            let mut rng = ChaCha12Rng::seed_from_u64(seed);
+            rng.set_stream(COPULA_STREAM + (start + d) as u64);
+            for v in z.iter_mut() {
+                *v = StandardNormal.sample(&mut rng);
+            }
+            cop.correlate(&z, &mut y);
+            for (&j, &score) in cop.slots.iter().zip(&y) {
+                if let Some(dist) = &model.params[j].dist {
+                    theta[[d, j]] = from_normal_score(dist, score);
+                }
+            }
+        }
     }
     theta
 }
 
-/// The metrics kept per draw for one group (total, actor or department).
-#[derive(Debug, Clone, Default)]
-pub struct GroupDraws {
-    pub id: String,
-    pub npv: Vec<f64>,
-    pub cost_pv: Vec<f64>,
-    pub benefit_pv: Vec<f64>,
-    /// NaN where the cost is not positive.
-    pub bcr: Vec<f64>,
-    /// Payback year, NaN where the group does not pay back (or has no net investment).
-    pub payback_year: Vec<f64>,
-}
-
-/// Per-draw metrics of a probabilistic run, in draw order.
-#[derive(Debug, Clone, Default)]
-pub struct Draws {
-    pub total: GroupDraws,
-    pub by_actor: Vec<GroupDraws>,
-    pub by_department: Vec<GroupDraws>,
-    pub participants: Vec<f64>,
-    pub net_outcomes: Vec<f64>,
-}
-
-fn push(g: &mut GroupDraws, m: &crate::metrics::Metrics) {
-    g.npv.push(m.npv);
-    g.cost_pv.push(m.cost_pv);
-    g.benefit_pv.push(m.benefit_pv);
-    g.bcr.push(m.bcr.unwrap_or(f64::NAN));
-    g.payback_year
-        .push(match (m.payback_status, m.payback_year) {
-            (PaybackStatus::PaysBack, Some(y)) => y as f64,
-            _ => f64::NAN,
-        });
-}
-
-impl GroupDraws {
-    fn extend(&mut self, other: GroupDraws) {
-        self.npv.extend(other.npv);
-        self.cost_pv.extend(other.cost_pv);
-        self.benefit_pv.extend(other.benefit_pv);
-        self.bcr.extend(other.bcr);
-        self.payback_year.extend(other.payback_year);
-    }
-}
-
-impl Draws {
-    fn add(&mut self, r: &Results) {
-        if self.total.id.is_empty() {
-            let named = |g: &crate::metrics::GroupResult| GroupDraws {
-                id: g.id.clone(),
-                ..Default::default()
-            };
-            self.total.id = r.total.id.clone();
-            self.by_actor = r.by_actor.iter().map(named).collect();
-            self.by_department = r.by_department.iter().map(named).collect();
-        }
-        push(&mut self.total, &r.total.metrics);
-        for (g, m) in self.by_actor.iter_mut().zip(&r.by_actor) {
-            push(g, &m.metrics);
-        }
-        for (g, m) in self.by_department.iter_mut().zip(&r.by_department) {
-            push(g, &m.metrics);
-        }
-        self.participants.push(r.participants);
-        self.net_outcomes.push(r.net_outcomes);
-    }
-
-    fn extend(&mut self, other: Draws) {
-        if self.total.id.is_empty() {
-            *self = other;
-            return;
-        }
-        self.total.extend(other.total);
-        for (g, o) in self.by_actor.iter_mut().zip(other.by_actor) {
-            g.extend(o);
-        }
-        for (g, o) in self.by_department.iter_mut().zip(other.by_department) {
-            g.extend(o);
-        }
-        self.participants.extend(other.participants);
-        self.net_outcomes.extend(other.net_outcomes);
-    }
-}
-
-/// Evaluate every draw and keep its metrics. Chunks are evaluated in parallel and joined in
-/// draw order.
+/// Evaluate every draw and keep its metrics and the drawn values of the uncertain inputs.
+/// Chunks are evaluated in parallel, each as arrays (θ → flows → metrics), and joined in draw
+/// order.
 pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
     let chunks: Vec<(usize, usize)> = (0..opts.draws)
         .step_by(CHUNK)
         .map(|s| (s, CHUNK.min(opts.draws - s)))
+        .collect();
+    let uncertain: Vec<usize> = (0..model.params.len())
+        .filter(|&j| model.params[j].dist.is_some())
         .collect();
     let parts: Vec<Draws> = chunks
         .par_iter()
         .map(|&(start, n)| {
             let theta = sample_theta(model, opts.seed, start, n);
             let flows = model.evaluate(theta.view());
-            let mut part = Draws::default();
-            for d in 0..n {
-                let r = compute(
-                    model,
-                    flows.draw(d),
-                    flows.participants[d],
-                    flows.outcomes[d],
-                );
-                part.add(&r);
-            }
+            let mut part = batch(model, &flows, theta.view());
+            part.inputs = uncertain
+                .iter()
+                .map(|&j| (j, theta.column(j).to_vec()))
+                .collect();
             part
         })
         .collect();
@@ -267,6 +209,9 @@ pub struct Uncertainty {
     pub payback_within_years: u32,
     /// Inputs drawn from a distribution, by field path.
     pub uncertain_inputs: Vec<String>,
+    /// Correlations between inputs (Gaussian copula), as the scenario gives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<crate::scenario::Correlation>,
     pub total: GroupUncertainty,
     /// Expected value of perfect information for invest / not invest:
     /// E[max(NPV, 0)] − max(E[NPV], 0).
@@ -300,6 +245,7 @@ pub fn summarise(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty 
             .filter(|p| p.dist.is_some())
             .map(|p| p.name.clone())
             .collect(),
+        correlations: Vec::new(),
         total: group(&draws.total, opts),
         evpi: mean_max - mean_npv.max(0.0),
         net_outcomes: stat(&draws.net_outcomes, opts.interval),

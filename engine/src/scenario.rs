@@ -62,6 +62,60 @@ pub struct Scenario {
     /// Named sources that fields can cite (`source = "vive2019"`), id → full citation.
     #[serde(default)]
     pub sources: BTreeMap<String, String>,
+    /// Correlations between uncertain inputs in Monte Carlo runs (a Gaussian copula); inputs
+    /// not named here are drawn independently.
+    #[serde(default, rename = "correlation", skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<Correlation>,
+    /// One-way sensitivity (tornado) ranges of inputs, and inputs whose switching value is
+    /// reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<Sensitivity>,
+}
+
+/// A correlation between two uncertain inputs, named by their field paths. `rho` is the
+/// correlation of their normal scores (a Gaussian copula): each input keeps its own
+/// distribution, and the rank correlation of the drawn values is (6/π)·asin(ρ/2), within 0.02
+/// of ρ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Correlation {
+    /// The two inputs, by field path, e.g. `["success.with", "consequence[0].units"]`. Both
+    /// must have a distribution.
+    pub inputs: Vec<String>,
+    /// Correlation between −1 and 1.
+    pub rho: f64,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Sensitivity analysis settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sensitivity {
+    /// Low and high values of inputs in the one-way sensitivity (tornado): for a fixed input,
+    /// or instead of an uncertain input's quantiles at the run's interval.
+    #[serde(default, rename = "range")]
+    pub ranges: Vec<SensitivityRange>,
+    /// Inputs, by field path, whose switching value (where the total NPV is 0) is reported
+    /// besides the success rate's.
+    #[serde(default)]
+    pub switching: Vec<String>,
+}
+
+/// The low and high value of one input in the tornado.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SensitivityRange {
+    /// The input, by field path, e.g. `intervention.cost[0].amount`.
+    pub input: String,
+    pub low: f64,
+    pub high: f64,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Paths of the catalogues a scenario uses.

@@ -8,6 +8,7 @@ use crate::ledger::ledger;
 use crate::metrics::{Results, compute};
 use crate::model::{Conventions, Model, ParamSlot};
 use crate::montecarlo::{Draws, McOptions, Uncertainty, simulate, summarise};
+use crate::sensitivity::{Sensitivity, analyse};
 use polars_io::SerWriter;
 use polars_io::csv::write::CsvWriter;
 use polars_io::parquet::write::ParquetWriter;
@@ -65,6 +66,9 @@ pub struct Summary {
     /// Monte Carlo summaries, when the run drew from the inputs' distributions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<Uncertainty>,
+    /// One-way sensitivity (tornado) and switching values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<Sensitivity>,
     pub provenance: Provenance,
 }
 
@@ -84,16 +88,69 @@ pub fn run(loaded: &Loaded) -> Result<Run> {
     run_with(loaded, None)
 }
 
+/// Options of the sensitivity analysis beyond the scenario's own `[sensitivity]`.
+#[derive(Debug, Clone, Default)]
+pub struct SensitivityOptions {
+    /// Inputs (field paths) whose switching value is wanted, e.g. from `som run --switch`.
+    pub switch: Vec<String>,
+}
+
 /// Compile and run a loaded scenario at base values and, with `mc`, over draws of its
 /// uncertain inputs. The base-value results are the same either way.
 pub fn run_with(loaded: &Loaded, mc: Option<&McOptions>) -> Result<Run> {
+    run_full(loaded, mc, &SensitivityOptions::default())
+}
+
+/// The θ slots of inputs named on the command line; an unknown name is an error naming the
+/// option.
+fn named_inputs(model: &Model, names: &[String], option: &str) -> Result<Vec<usize>> {
+    let all: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
+    let mut slots = Vec::new();
+    let mut diags = Vec::new();
+    for name in names {
+        match all.iter().position(|p| p == name) {
+            Some(j) => slots.push(j),
+            None => diags.push(crate::Diagnostic {
+                file: "command line".into(),
+                line: None,
+                column: None,
+                field: option.into(),
+                row: None,
+                message: format!(
+                    "unknown input `{name}`{}; inputs are named by their field path: {}",
+                    crate::compile::suggest(name, &all),
+                    all.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+    if diags.is_empty() {
+        Ok(slots)
+    } else {
+        Err(Error::Invalid(diags))
+    }
+}
+
+/// A run with every option: base values, draws with `mc`, and the sensitivity analysis (the
+/// tornado at the run's interval, switching values of the success rate and of the inputs the
+/// scenario and `sens` name).
+pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptions) -> Result<Run> {
     let model = compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?;
+    let switch = named_inputs(&model, &sens.switch, "--switch")?;
     let theta = model.base_theta();
     let f = model.evaluate(theta.view());
     let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
     let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
-    let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| summarise(&model, d, o));
+    let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| Uncertainty {
+        correlations: loaded.scenario.correlations.clone(),
+        ..summarise(&model, d, o)
+    });
+    let interval = mc.map_or(McOptions::default().interval, |o| o.interval);
+    let sensitivity = Some(analyse(&model, interval, &switch));
     let sc = &loaded.scenario;
     let summary = Summary {
         format: SUMMARY_FORMAT,
@@ -118,6 +175,7 @@ pub fn run_with(loaded: &Loaded, mc: Option<&McOptions>) -> Result<Run> {
             inputs: loaded.inputs(),
         },
         uncertainty,
+        sensitivity,
     };
     Ok(Run {
         model,
@@ -152,7 +210,8 @@ fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
 
 impl Run {
     /// Per-draw metrics as a table: draw, then NPV, cost PV, benefit PV, BCR and payback year
-    /// of the total, and the NPV of every actor and department.
+    /// of the total, the NPV of every actor and department, and the drawn value of every
+    /// uncertain input (`input:` and its field path).
     pub fn draws_frame(&self) -> Option<polars::prelude::PolarsResult<polars::prelude::DataFrame>> {
         use polars::prelude::*;
         let d = self.draws.as_ref()?;
@@ -176,6 +235,12 @@ impl Run {
             cols.push(Column::new(
                 format!("npv_department_{}", g.id).into(),
                 g.npv.clone(),
+            ));
+        }
+        for (j, values) in &d.inputs {
+            cols.push(Column::new(
+                format!("input:{}", self.model.params[*j].name).into(),
+                values.clone(),
             ));
         }
         Some(DataFrame::new_infer_height(cols))
