@@ -22,8 +22,7 @@ fn projection(c: &mut Criterion) {
     c.bench_function("deterministic run (compile + evaluate + metrics)", |b| {
         b.iter(|| black_box(engine::run(black_box(&loaded)).unwrap()))
     });
-    let model =
-        engine::compile::compile(&loaded.scenario, &loaded.source, &loaded.catalogues).unwrap();
+    let model = loaded.compile().unwrap();
     let base = model.base_theta();
     let p = model.params.len();
     // 10,000 draws with every input moved by up to ±10 %, deterministic pattern.

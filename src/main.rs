@@ -137,9 +137,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
         Command::Validate { scenarios } => {
             let mut errors = Vec::new();
             for path in &scenarios {
-                match engine::load_scenario(path).and_then(|l| {
-                    engine::compile::compile(&l.scenario, &l.source, &l.catalogues).map(|m| (l, m))
-                }) {
+                match engine::load_scenario(path).and_then(|l| l.compile().map(|m| (l, m))) {
                     Ok((_, m)) => emit(&format!(
                         "ok: {} ({}; {} inputs, {} ledger lines, {} years)",
                         path.display(),
@@ -184,6 +182,8 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 .collect();
             files.sort();
             files.push(models.join("examples").join("gmca-worked-example.toml"));
+            // Consequences estimated from the bundled synthetic municipality's case data.
+            files.push(models.join("examples").join("synthetic-estimated.toml"));
             let mut rows = Vec::new();
             for f in &files {
                 let stem = f
@@ -261,10 +261,7 @@ impl Default for RunOptions {
 fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, engine::Error> {
     tracing::debug!(scenario = %scenario.display(), "loading");
     let loaded = engine::load_scenario(scenario)?;
-    let uncertain = engine::compile::compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?
-        .params
-        .iter()
-        .any(|p| p.dist.is_some());
+    let uncertain = loaded.compile()?.params.iter().any(|p| p.dist.is_some());
     // Draw when asked to, or by default when the scenario has uncertain inputs.
     let draws = o.draws.unwrap_or(if uncertain {
         engine::montecarlo::McOptions::default().draws

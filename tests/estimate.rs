@@ -368,3 +368,204 @@ fn documented_studies_parse() {
     let bundled = std::fs::read_to_string(root().join(STUDY)).unwrap();
     assert!(bundled.contains("baseline = { from = \"2016-01\", years = 2 }"));
 }
+
+const ESTIMATED: &str = "models/examples/synthetic-estimated.toml";
+
+/// The bundled estimates' effect per participant of a department, years 0, 1, …
+fn bundled_effects(dept: &str) -> Vec<f64> {
+    let e = read_json(&root().join("datasets/synthetic-small-estimates/estimates.json"));
+    let mut v: Vec<(i64, f64)> = e["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["department"] == dept && r["year_since_start"].as_i64().unwrap() >= 0)
+        .map(|r| {
+            (
+                r["year_since_start"].as_i64().unwrap(),
+                r["estimate"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v.into_iter().map(|x| x.1).collect()
+}
+
+/// A variant of the estimated scenario, written beside the bundled estimates' path.
+fn scenario_variant(name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let dir = scratch(name);
+    let text = std::fs::read_to_string(root().join(ESTIMATED))
+        .unwrap()
+        .replace(
+            "file = \"../../datasets/synthetic-small-estimates/estimates.json\"",
+            &format!(
+                "file = {:?}",
+                root()
+                    .join("datasets/synthetic-small-estimates/estimates.json")
+                    .to_str()
+                    .unwrap()
+            ),
+        );
+    let p = dir.join("scenario.toml");
+    std::fs::write(&p, edit(text)).unwrap();
+    p
+}
+
+#[test]
+fn a_scenario_takes_its_consequences_from_the_estimates() {
+    // One cohort of 10, no discounting, a horizon past the estimated years: the benefit of
+    // Children and families is exactly −10 × the sum of the estimated effects, whatever the
+    // success rate (the estimates are averages over all participants).
+    let undiscounted = |rate: &str| {
+        scenario_variant(&format!("handoff-{rate}"), |t| {
+            let t = t
+                .replace("schedule = \"dk-fm-2021\"", "schedule = \"none\"")
+                .replace("horizon = 8", "horizon = 12")
+                .replace("net = { value = 0.6,", &format!("net = {{ value = {rate},"));
+            // Keep the first cohort only, with 10 participants.
+            let first = t.find("[[cohort]]\nstart = 2027").unwrap();
+            let end = t.find("[intervention]").unwrap();
+            format!("{}{}", &t[..first], &t[end..]).replace(
+                "participants = { value = 60,",
+                "participants = { value = 10,",
+            )
+        })
+    };
+    let expected = -10.0 * bundled_effects("born_familie").iter().sum::<f64>();
+    assert!(expected > 0.0);
+    for rate in ["0.1", "0.9"] {
+        let s = undiscounted(rate);
+        let out = s.parent().unwrap().join("out");
+        let o = som(&[
+            "run",
+            s.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--draws",
+            "0",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let sum = read_json(&out.join("summary.json"));
+        let dept = sum["by_department"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == "born_familie")
+            .unwrap()
+            .clone();
+        let got = dept["benefit_pv"].as_f64().unwrap();
+        assert!(
+            (got - expected).abs() < 1e-6 * expected,
+            "success {rate}: benefit {got}, expected {expected}"
+        );
+        // The estimates file and its replicates are inputs of the run.
+        let m = read_json(&out.join("manifest.json"));
+        let roles: Vec<&str> = m["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["role"].as_str().unwrap())
+            .collect();
+        assert!(roles.contains(&"estimates") && roles.contains(&"estimates_bootstrap"));
+    }
+}
+
+#[test]
+fn monte_carlo_draws_the_estimates_jointly() {
+    let out = scratch("handoff-mc");
+    let o = som(&[
+        "run",
+        ESTIMATED,
+        "--out",
+        out.to_str().unwrap(),
+        "--draws",
+        "4000",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let det = s["total"]["npv"].as_f64().unwrap();
+    let u = &s["uncertainty"]["total"]["npv"];
+    let (mean, sd) = (u["mean"].as_f64().unwrap(), u["sd"].as_f64().unwrap());
+    // Linear in the effects: the mean of the draws is the NPV at the mean replicate, which is
+    // near the point estimate (a bootstrap mean is not exactly the estimate).
+    assert!(
+        (mean - det).abs() < 0.1 * sd,
+        "mean {mean}, deterministic {det}, sd {sd}"
+    );
+    let inputs = s["uncertainty"]["uncertain_inputs"].as_array().unwrap();
+    assert!(
+        inputs.iter().any(|i| i == "consequence[0].estimated[1]"),
+        "{inputs:?}"
+    );
+}
+
+#[test]
+fn estimated_consequences_get_clear_errors() {
+    let s = scenario_variant("handoff-bad-dept", |t| {
+        t.replace("estimated = \"skole\"", "estimated = \"skolen\"")
+    });
+    let o = som(&["validate", s.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("consequence[1].estimated") && e.contains("`skole`"),
+        "{e}"
+    );
+
+    let s = scenario_variant("handoff-bad-amount", |t| {
+        t.replace(
+            "estimated = \"skole\"",
+            "estimated = \"skole\"\namount = 1000",
+        )
+    });
+    let o = som(&["validate", s.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("consequence[1].amount"),
+        "{}",
+        stderr(&o)
+    );
+
+    let s = scenario_variant("handoff-no-file", |t| {
+        let a = t.find("[estimates]").unwrap();
+        let b = t.find("[discounting]").unwrap();
+        format!("{}{}", &t[..a], &t[b..])
+    });
+    let o = som(&["validate", s.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("needs an estimates file"),
+        "{}",
+        stderr(&o)
+    );
+
+    let s = scenario_variant("handoff-missing", |t| {
+        t.replace(
+            "synthetic-small-estimates/estimates.json",
+            "nowhere/estimates.json",
+        )
+    });
+    let o = som(&["validate", s.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("nowhere/estimates.json"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn bundled_estimates_are_in_step_with_the_estimator() {
+    let out = scratch("est-bundled-again");
+    let o = som(&["estimate", STUDY, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["estimates.json", "effects.csv", "bootstrap.parquet"] {
+        assert!(
+            std::fs::read(out.join(f)).unwrap()
+                == std::fs::read(root().join("datasets/synthetic-small-estimates").join(f))
+                    .unwrap(),
+            "datasets/synthetic-small-estimates/{f} is out of date: regenerate it with \
+             `som estimate {STUDY} --out datasets/synthetic-small-estimates`"
+        );
+    }
+}

@@ -110,11 +110,9 @@ fn demo_runs_every_bundled_model() {
     assert!(o.status.success(), "{}", stderr(&o));
     let runs = std::fs::read_dir(&out).unwrap().count();
     assert!(runs >= 5, "{runs} runs");
-    assert!(
-        out.join("gmca-worked-example")
-            .join("summary.json")
-            .is_file()
-    );
+    for run in ["gmca-worked-example", "synthetic-estimated"] {
+        assert!(out.join(run).join("summary.json").is_file(), "{run}");
+    }
 }
 
 #[test]

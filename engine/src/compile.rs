@@ -7,6 +7,7 @@
 use crate::catalogue::{Catalogues, PriceItem, list};
 use crate::discount;
 use crate::error::{Diagnostic, Error, Result};
+use crate::estimate::handoff::Estimated;
 use crate::model::*;
 use crate::param::Param;
 use crate::scenario::*;
@@ -98,6 +99,9 @@ struct Builder<'a> {
     src: &'a Source,
     cat: &'a Catalogues,
     sc: &'a Scenario,
+    estimates: Option<&'a Estimated>,
+    /// Slots drawn jointly from the estimates' replicates (one set per run).
+    joint: Vec<usize>,
     diags: Vec<Diagnostic>,
     params: Vec<ParamSlot>,
     items: Vec<Item>,
@@ -111,6 +115,16 @@ struct Builder<'a> {
 
 /// Compile a scenario (parsed from `src`) against its catalogues.
 pub fn compile(sc: &Scenario, src: &Source, cat: &Catalogues) -> Result<Model> {
+    compile_with(sc, src, cat, None)
+}
+
+/// Compile a scenario whose consequences may come from an estimates file.
+pub fn compile_with(
+    sc: &Scenario,
+    src: &Source,
+    cat: &Catalogues,
+    estimates: Option<&Estimated>,
+) -> Result<Model> {
     let map = &cat.departments.0;
     let actors: Vec<Entity> = map
         .actors
@@ -136,6 +150,8 @@ pub fn compile(sc: &Scenario, src: &Source, cat: &Catalogues) -> Result<Model> {
         src,
         cat,
         sc,
+        estimates,
+        joint: Vec::new(),
         diags: Vec::new(),
         params: Vec::new(),
         items: Vec::new(),
@@ -1028,6 +1044,10 @@ impl<'a> Builder<'a> {
         }
         for (i, c) in sc.consequences.iter().enumerate() {
             let p = root.key("consequence").index(i);
+            if let Some(name) = &c.estimated {
+                self.estimated_consequence(&p, c, name, &cohorts, reduction);
+                continue;
+            }
             let Some((targets, q)) = self.line_targets(&p, c.into(), None, Range::Any) else {
                 continue;
             };
@@ -1108,6 +1128,32 @@ impl<'a> Builder<'a> {
             }
         }
         let correlation = self.correlations();
+        // One joint set: every estimated slot takes the same replicate in a draw.
+        let joint_sets = match (self.estimates, self.joint.is_empty()) {
+            (Some(est), false) => {
+                let k = self.joint.len();
+                let r = est.replicates;
+                let mut values = vec![0.0; r * k];
+                for (j, &slot) in self.joint.iter().enumerate() {
+                    let name = &self.params[slot].name;
+                    if let Some(crate::dist::Dist::Discrete { values: v, .. }) =
+                        &self.params[slot].dist
+                    {
+                        for (b, x) in v.iter().enumerate().take(r) {
+                            values[b * k + j] = *x;
+                        }
+                    } else {
+                        debug_assert!(false, "{name} has no replicates");
+                    }
+                }
+                vec![Joint {
+                    slots: self.joint.clone(),
+                    replicates: r,
+                    values,
+                }]
+            }
+            _ => Vec::new(),
+        };
         let (ranges, switching) = self.sensitivity();
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
@@ -1141,9 +1187,133 @@ impl<'a> Builder<'a> {
             discount_rate,
             success_rate: with_f.first().map(|f| f.param),
             correlation,
+            joint: joint_sets,
             ranges,
             switching,
         })
+    }
+
+    /// A consequence taken from the estimates file: one θ slot per year since start (the
+    /// effect per participant, drawn jointly from the bootstrap replicates), in the
+    /// intervention arm only and not multiplied by the success rate.
+    fn estimated_consequence(
+        &mut self,
+        p: &FieldPath,
+        c: &Consequence,
+        name: &str,
+        cohorts: &[(i64, usize)],
+        reduction: Option<usize>,
+    ) {
+        let Some(est) = self.estimates else {
+            self.diag(
+                &p.key("estimated"),
+                "needs an estimates file: add `[estimates] file = \"…/estimates.json\"` \
+                 (written by `som estimate --out`)",
+            );
+            return;
+        };
+        for (key, given) in [
+            ("item", c.item.is_some()),
+            ("units", c.units.is_some()),
+            ("amount", c.amount.is_some()),
+            ("persistence", c.persistence.is_some()),
+        ] {
+            if given {
+                self.diag(
+                    &p.key(key),
+                    format!(
+                        "`{key}` cannot be given with `estimated`: the estimates give the \
+                         amount per participant for every year since start"
+                    ),
+                );
+            }
+        }
+        if !est.departments.iter().any(|d| d == name) {
+            let known: Vec<&str> = est.departments.iter().map(String::as_str).collect();
+            self.diag(
+                &p.key("estimated"),
+                format!(
+                    "the estimates `{}` have no department `{name}`{}; they have {}",
+                    est.name(),
+                    suggest(name, &known),
+                    list(known.iter().copied())
+                ),
+            );
+            return;
+        }
+        let years = est.years(name);
+        if years.is_empty() {
+            self.diag(
+                &p.key("estimated"),
+                format!(
+                    "`{name}` has no effect for year 0 in `{}` (suppressed or not estimated)",
+                    est.name()
+                ),
+            );
+            return;
+        }
+        let fallback = (name != crate::estimate::TOTAL).then_some(name);
+        if c.department.is_none() && fallback.is_none() {
+            self.diag(
+                &p.key("department"),
+                "the estimated total spans departments: give the `department` it lands on",
+            );
+            return;
+        }
+        let Some((actor, department)) =
+            self.place_amount(p, c.department.as_deref(), c.actor.as_deref(), fallback)
+        else {
+            return;
+        };
+        let mut slots = Vec::with_capacity(years.len());
+        for &(k, e) in &years {
+            let draws = est.draws.get(&(name.to_string(), k));
+            let dist = draws.and_then(|v| crate::dist::Dist::discrete(v.clone(), None).ok());
+            self.params.push(ParamSlot {
+                name: format!("{p}.estimated[{k}]"),
+                value: e,
+                source: Some(format!("{} ({})", est.name(), est.study)),
+                dist,
+                domain: Range::Any,
+            });
+            let slot = self.params.len() - 1;
+            if draws.is_some() {
+                self.joint.push(slot);
+            }
+            slots.push(slot);
+        }
+        let saving = years.iter().map(|y| y.1).sum::<f64>() < 0.0;
+        let shape = self.push_shape(Shape::Effect {
+            persistence: Persist::Profile(slots),
+            years: None,
+            phase_in: Vec::new(),
+        });
+        let item = self.add_item(&c.name, None, c.source.as_deref());
+        let cell = self.cell(Cell {
+            arm: Arm::Intervention,
+            component: Component::Consequence,
+            actor,
+            department,
+            item,
+        });
+        for &(start, n) in cohorts {
+            let mut factors = vec![Factor::id(n)];
+            if let Some(r) = reduction.filter(|_| saving) {
+                factors.push(Factor {
+                    param: r,
+                    op: Op::OneMinus,
+                });
+            }
+            self.terms.push(Term {
+                cell,
+                product: Product {
+                    constant: 1.0,
+                    factors,
+                },
+                shape,
+                first: start,
+            });
+        }
     }
 
     fn push_shape(&mut self, s: Shape) -> usize {

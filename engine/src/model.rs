@@ -224,6 +224,15 @@ pub enum Persist {
     HalfLife(usize),
 }
 
+/// θ slots drawn together from a table of replicates.
+#[derive(Debug, Clone)]
+pub struct Joint {
+    pub slots: Vec<usize>,
+    pub replicates: usize,
+    /// `values[replicate × slots.len() + j]`.
+    pub values: Vec<f64>,
+}
+
 /// One term of the flows.
 #[derive(Debug, Clone)]
 pub struct Term {
@@ -277,6 +286,9 @@ pub struct Model {
     pub success_rate: Option<usize>,
     /// Correlated uncertain inputs, if the scenario gives correlations.
     pub correlation: Option<crate::correlation::Copula>,
+    /// Inputs drawn jointly from the replicates of an estimates file: each draw takes one
+    /// replicate for all of them, so their correlation across departments and years is kept.
+    pub joint: Vec<Joint>,
     /// Tornado ranges given in the scenario: (θ slot, low, high).
     pub ranges: Vec<(usize, f64, f64)>,
     /// θ slots whose switching value the scenario asks for, besides the success rate.

@@ -10,8 +10,8 @@ use crate::metrics::batch;
 pub use crate::metrics::{Draws, GroupDraws};
 use crate::model::Model;
 use ndarray::Array2;
-use rand::SeedableRng;
 use rand::distr::Distribution;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
@@ -48,6 +48,10 @@ impl Default for McOptions {
 /// were.
 pub const COPULA_STREAM: u64 = 1 << 63;
 
+/// The replicate of joint set `g` (an estimates file) for draw `d` comes from stream
+/// `JOINT_STREAM + g × 2⁴⁰ + d`.
+pub const JOINT_STREAM: u64 = 1 << 62;
+
 /// θ for draws `start..start + n`: uncertain slots drawn from their distributions on the draw's
 /// own stream, fixed slots at their values. Correlated inputs (a copula) are then replaced by
 /// the quantiles of correlated normal scores drawn on the draw's copula stream; their
@@ -78,6 +82,18 @@ pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<
                 if let Some(dist) = &model.params[j].dist {
                     theta[[d, j]] = from_normal_score(dist, score);
                 }
+            }
+        }
+        for (g, joint) in model.joint.iter().enumerate() {
+            if joint.replicates == 0 {
+                continue;
+            }
+            let mut rng = ChaCha12Rng::seed_from_u64(seed);
+            rng.set_stream(JOINT_STREAM + ((g as u64) << 40) + (start + d) as u64);
+            let r = rng.random_range(0..joint.replicates);
+            let k = joint.slots.len();
+            for (j, &slot) in joint.slots.iter().enumerate() {
+                theta[[d, slot]] = joint.values[r * k + j];
             }
         }
     }

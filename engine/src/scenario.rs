@@ -62,6 +62,9 @@ pub struct Scenario {
     /// Named sources that fields can cite (`source = "vive2019"`), id → full citation.
     #[serde(default)]
     pub sources: BTreeMap<String, String>,
+    /// Effects estimated from case data (`som estimate`), for consequences marked `estimated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimates: Option<EstimatesRef>,
     /// Correlations between uncertain inputs in Monte Carlo runs (a Gaussian copula); inputs
     /// not named here are drawn independently.
     #[serde(default, rename = "correlation", skip_serializing_if = "Vec::is_empty")]
@@ -116,6 +119,15 @@ pub struct SensitivityRange {
     pub source: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// Where a scenario's estimated consequences come from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimatesRef {
+    /// `estimates.json` written by `som estimate`, relative to the scenario; its
+    /// `bootstrap.parquet` beside it is read too, when present.
+    pub file: String,
 }
 
 /// Paths of the catalogues a scenario uses.
@@ -338,6 +350,13 @@ pub struct Persistence {
 #[serde(deny_unknown_fields)]
 pub struct Consequence {
     pub name: String,
+    /// Take this consequence from the estimates file (`[estimates]`): the effect per
+    /// participant by year since start of the named department there (e.g. `"born_familie"`,
+    /// or `"total"` with `department` given). Replaces `item`, `units`, `amount` and
+    /// `persistence`, and is not multiplied by the success rate: the estimate is already the
+    /// average change over all participants, net of what happened to the comparison group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated: Option<String>,
     /// Id of a unit-price catalogue item; give `units` with it.
     #[serde(default)]
     pub item: Option<String>,

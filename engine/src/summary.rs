@@ -1,7 +1,6 @@
 //! A run: compile, evaluate at base values, compute metrics, and assemble the machine-readable
 //! summary and the output files.
 
-use crate::compile::compile;
 use crate::error::{Error, Result};
 use crate::io::{Loaded, MANIFEST};
 use crate::ledger::ledger;
@@ -138,7 +137,7 @@ fn named_inputs(model: &Model, names: &[String], option: &str) -> Result<Vec<usi
 /// tornado at the run's interval, switching values of the success rate and of the inputs the
 /// scenario and `sens` name).
 pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptions) -> Result<Run> {
-    let model = compile(&loaded.scenario, &loaded.source, &loaded.catalogues)?;
+    let model = loaded.compile()?;
     let switch = named_inputs(&model, &sens.switch, "--switch")?;
     let theta = model.base_theta();
     let f = model.evaluate(theta.view());

@@ -24,6 +24,7 @@
 //! Everything that leaves this module is an aggregate; cells with fewer persons than the
 //! disclosure threshold are suppressed.
 
+pub mod handoff;
 pub mod logit;
 pub mod output;
 pub mod study;

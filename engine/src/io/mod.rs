@@ -22,6 +22,8 @@ pub struct Loaded {
     pub scenario: Scenario,
     pub source: Source,
     pub catalogues: Catalogues,
+    /// The estimates file named in `[estimates]`, with its bootstrap replicates.
+    pub estimates: Option<crate::estimate::handoff::Estimated>,
 }
 
 impl Loaded {
@@ -41,7 +43,33 @@ impl Loaded {
             path: s.name.clone(),
             sha256: s.sha256(),
         })
+        .chain(self.estimates.iter().flat_map(|e| {
+            std::iter::once(crate::summary::InputHash {
+                role: "estimates".into(),
+                path: e.source.name.clone(),
+                sha256: e.source.sha256(),
+            })
+            .chain(
+                e.bootstrap
+                    .iter()
+                    .map(|(name, sha)| crate::summary::InputHash {
+                        role: "estimates_bootstrap".into(),
+                        path: name.clone(),
+                        sha256: sha.clone(),
+                    }),
+            )
+        }))
         .collect()
+    }
+
+    /// Compile the scenario against its catalogues and estimates.
+    pub fn compile(&self) -> Result<crate::model::Model> {
+        crate::compile::compile_with(
+            &self.scenario,
+            &self.source,
+            &self.catalogues,
+            self.estimates.as_ref(),
+        )
     }
 }
 
@@ -87,10 +115,31 @@ pub fn load_scenario(path: &Path) -> Result<Loaded> {
         pick(&refs.discount, builtin::DISCOUNT)?,
         pick(&refs.departments, builtin::DEPARTMENTS)?,
     )?;
+    let estimates = match &scenario.estimates {
+        Some(r) => {
+            let path = base.join(&r.file);
+            let src = read_source(&path)?;
+            let boot = crate::estimate::handoff::bootstrap_path(&path);
+            let bytes = if boot.exists() {
+                Some((
+                    boot.display().to_string(),
+                    std::fs::read(&boot).map_err(|e| Error::Read {
+                        path: boot.clone(),
+                        source: e,
+                    })?,
+                ))
+            } else {
+                None
+            };
+            Some(crate::estimate::handoff::Estimated::parse(src, bytes)?)
+        }
+        None => None,
+    };
     Ok(Loaded {
         scenario,
         source,
         catalogues,
+        estimates,
     })
 }
 
