@@ -35,6 +35,10 @@ pub struct MonthlyPanel {
     slabs: Vec<Vec<Option<Vec<f32>>>>,
     /// Month index of `slabs[d][0]`.
     first: i32,
+    /// With a declared period (first month, months): per department, person-major
+    /// `[person × months + month]`, so that one person's rows (which arrive together) land in
+    /// one stretch of memory.
+    dense: Option<(i32, usize, Vec<Option<Vec<f32>>>)>,
 }
 
 impl MonthlyPanel {
@@ -44,12 +48,34 @@ impl MonthlyPanel {
             departments,
             slabs: vec![Vec::new(); departments],
             first: i32::MAX,
+            dense: None,
+        }
+    }
+
+    /// A panel for rows known to lie in the months `from ..= to` (a declared period, which
+    /// rows are checked against before they are added).
+    pub fn with_period(persons: usize, departments: usize, from: i32, to: i32) -> MonthlyPanel {
+        let n = (to - from + 1).max(1) as usize;
+        MonthlyPanel {
+            dense: Some((from, n, vec![None; departments])),
+            ..MonthlyPanel::new(persons, departments)
         }
     }
 
     /// Add an amount to a person's month in a department.
     #[inline]
     pub fn add(&mut self, person: u32, department: u16, month: i32, amount: f64) {
+        if let Some((from, n, depts)) = &mut self.dense {
+            let k = month - *from;
+            if k >= 0 && (k as usize) < *n {
+                let persons = self.persons;
+                let v = depts[department as usize].get_or_insert_with(|| vec![0.0; persons * *n]);
+                v[person as usize * *n + k as usize] += amount as f32;
+                return;
+            }
+            // Outside the declared period (not reached: such rows are refused first).
+            return;
+        }
         if month < self.first {
             self.rebase(month);
         }
@@ -85,6 +111,26 @@ impl MonthlyPanel {
     pub fn into_windows(self, from: i32, to: i32) -> Windows {
         let n = (to - from + 1).max(0) as usize;
         let persons = self.persons;
+        if let Some((first, m, depts)) = self.dense
+            && first == from
+            && m == n
+        {
+            return Windows {
+                persons,
+                months: n,
+                first: from,
+                last: to,
+                depts: depts
+                    .into_iter()
+                    .map(|d| {
+                        d.map(|mut v| {
+                            v.par_chunks_mut(n.max(1)).for_each(rolling_in_place);
+                            v
+                        })
+                    })
+                    .collect(),
+            };
+        }
         let mut depts = Vec::with_capacity(self.departments);
         for months in self.slabs {
             if months.iter().all(Option::is_none) {
@@ -145,6 +191,21 @@ impl MonthlyPanel {
             first: from,
             last: to,
             depts,
+        }
+    }
+}
+
+/// Replace a person's monthly amounts by the sums over each month and the eleven after it
+/// (partial at the end), in place, summing in f64.
+fn rolling_in_place(m: &mut [f32]) {
+    let n = m.len();
+    let mut run: f64 = m.iter().take(12).map(|&x| f64::from(x)).sum();
+    for i in 0..n {
+        let leaving = m[i];
+        m[i] = run as f32;
+        run -= f64::from(leaving);
+        if i + 12 < n {
+            run += f64::from(m[i + 12]);
         }
     }
 }
@@ -221,6 +282,41 @@ mod tests {
         assert!(!w.has(1));
         assert_eq!(w.get(1, from, 0), 0.0);
         assert!(w.inside(from + 12) && !w.inside(from + 13) && !w.inside(from - 1));
+    }
+
+    #[test]
+    fn a_declared_period_gives_the_same_windows() {
+        let from = month_index(2020, 1);
+        let mut a = MonthlyPanel::new(3, 2);
+        let mut b = MonthlyPanel::with_period(3, 2, from, from + 35);
+        for i in 0..36i32 {
+            for (p, d, x) in [
+                (0u32, 0u16, 1.5 * i as f64),
+                (2, 1, 100.0 - i as f64),
+                (1, 0, 7.0),
+            ] {
+                if (i + p as i32) % 3 != 0 {
+                    a.add(p, d, from + i, x);
+                    b.add(p, d, from + i, x);
+                }
+            }
+        }
+        let (wa, wb) = (
+            a.into_windows(from, from + 35),
+            b.into_windows(from, from + 35),
+        );
+        for d in 0..2 {
+            assert_eq!(wa.has(d), wb.has(d));
+            for m in from..=wa.last_start() {
+                for p in 0..3 {
+                    assert_eq!(
+                        wa.get(d, m, p),
+                        wb.get(d, m, p),
+                        "d {d} month {m} person {p}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -243,9 +243,15 @@ pub fn read_services(
     let map = reference.departments;
     let departments: Vec<String> = map.departments.iter().map(|d| d.id.clone()).collect();
     let mut panel = Panel::new(persons.len(), departments.clone());
-    let mut monthly = opts
-        .monthly
-        .then(|| MonthlyPanel::new(persons.len(), departments.len()));
+    let mut monthly = opts.monthly.then(|| match opts.period {
+        Some(((fy, fm), (ty, tm))) => MonthlyPanel::with_period(
+            persons.len(),
+            departments.len(),
+            month_index(fy, fm),
+            month_index(ty, tm),
+        ),
+        None => MonthlyPanel::new(persons.len(), departments.len()),
+    });
     let mut stats = ServiceStats {
         dept_rows: vec![0; departments.len()],
         dept_amount: vec![0.0; departments.len()],
