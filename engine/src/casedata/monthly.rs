@@ -26,6 +26,9 @@ pub fn year_month(m: i32) -> (i32, u32) {
     (1900 + m.div_euclid(12), m.rem_euclid(12) as u32 + 1)
 }
 
+/// First month, months, and per department the person-major amounts.
+type Dense = (i32, usize, Vec<Option<Vec<f32>>>);
+
 /// Person × department × month amounts, accumulated row by row.
 #[derive(Debug, Clone)]
 pub struct MonthlyPanel {
@@ -38,7 +41,7 @@ pub struct MonthlyPanel {
     /// With a declared period (first month, months): per department, person-major
     /// `[person × months + month]`, so that one person's rows (which arrive together) land in
     /// one stretch of memory.
-    dense: Option<(i32, usize, Vec<Option<Vec<f32>>>)>,
+    dense: Option<Dense>,
 }
 
 impl MonthlyPanel {
