@@ -209,6 +209,21 @@ def main(d, replicates=1000, seed=1, json_out=None):
         out[:, c + 1] = (mm + first_abs) // 12 - birth[pp]
         return out
 
+    def varying_grid(cands, ms):
+        """The same, for every candidate at every index month of a block: (months, candidates, q)."""
+        out = np.empty((len(ms), len(cands), D * PRE + 2))
+        tot = np.zeros((len(ms), len(cands)))
+        c = 0
+        for k in range(D):
+            for j in range(1, PRE + 1):
+                y = np.maximum(W[k][np.ix_(ms - 12 * j, cands)], 0).astype(np.float64)
+                tot += y
+                np.log1p(y, out=out[:, :, c])
+                c += 1
+        out[:, :, c] = np.log1p(tot)
+        out[:, :, c + 1] = (ms[:, None] + first_abs) // 12 - birth[cands][None, :]
+        return out
+
     def features(pp, mm):
         v = varying(pp, mm)
         f = fixed[pp]
@@ -256,14 +271,11 @@ def main(d, replicates=1000, seed=1, json_out=None):
         if len(cands) == 0:
             continue
         ms, mstart = np.unique(tmn[blk], return_index=True)
-        cc = np.repeat(cands, len(ms))
-        mm = np.tile(ms, len(cands))
-        L = (varying(cc, mm) @ a_var).reshape(len(cands), len(ms))
-        L += (a0 + fixed[cands] @ a_fix)[:, None]
+        L = varying_grid(cands, ms) @ a_var + (a0 + fixed[cands] @ a_fix)[None, :]   # months x cands
         mend = np.append(mstart[1:], len(blk))
         for j in range(len(ms)):
-            o = np.argsort(L[:, j], kind="stable")
-            sl, sc = L[o, j], cands[o]
+            o = np.argsort(L[j], kind="stable")
+            sl, sc = L[j, o], cands[o]
             members = t_order[blk[mstart[j]:mend[j]]]
             lt = t_logit[members]
             pos = np.searchsorted(sl, lt, side="left")
