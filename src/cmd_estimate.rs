@@ -72,6 +72,28 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
     let clock = std::time::Instant::now();
     let (mut data, opts, mut inputs) = load(&case, true)?;
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "case data read");
+    // Years since start are 12-month windows from the start month: a services table with
+    // years only cannot place a row in them.
+    let cols = &data.report.services.columns;
+    if cols.iter().any(|c| c.0 == "year") && !cols.iter().any(|c| c.0 == "month" || c.0 == "period")
+    {
+        return Err(Error::Invalid(vec![engine::Diagnostic {
+            file: data
+                .report
+                .files
+                .get(1)
+                .map(|f| f.file.clone())
+                .unwrap_or_default(),
+            line: None,
+            column: None,
+            field: "month".into(),
+            row: None,
+            message: "estimation needs the month of every service row (a `period` column, or \
+                      `year` and `month`): years since start are 12-month windows from the \
+                      start month"
+                .into(),
+        }]));
+    }
     let Some(monthly) = data.monthly.take() else {
         unreachable!("load(.., monthly = true) keeps the monthly panel")
     };

@@ -569,3 +569,35 @@ fn bundled_estimates_are_in_step_with_the_estimator() {
         );
     }
 }
+
+#[test]
+fn services_without_months_are_refused_for_estimation() {
+    let dir = scratch("est-years-only");
+    std::fs::write(
+        dir.join("persons.csv"),
+        "person_id,municipality,birth_year,sex,segment,participant,start_date\n\
+         a1,751,1980,F,adult,1,2020-03-01\n\
+         a2,751,1982,M,adult,0,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("services.csv"),
+        "person_id,year,code,amount\na1,2019,5.38.45,1000\na2,2021,5.38.45,2000\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = som(&[
+        "estimate",
+        STUDY,
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("services.csv") && e.contains("month of every service row"),
+        "{e}"
+    );
+    assert!(!out.exists());
+}
