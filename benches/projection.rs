@@ -47,6 +47,12 @@ fn projection(c: &mut Criterion) {
             black_box(npv)
         })
     });
+    group.bench_function("10,000 draws, flows + metrics as array reductions", |b| {
+        b.iter(|| {
+            let f = model.evaluate(theta.view());
+            black_box(engine::metrics::batch(&model, &f, theta.view()))
+        })
+    });
     group.finish();
 }
 
