@@ -6,9 +6,9 @@
 //! and their results are combined in draw order.
 
 use crate::correlation::from_normal_score;
-use crate::metrics::batch;
+use crate::metrics::{BatchScratch, batch_with};
 pub use crate::metrics::{Draws, GroupDraws};
-use crate::model::Model;
+use crate::model::{Flows, Model};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand::distr::Distribution;
@@ -97,16 +97,19 @@ pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
         .collect();
     let parts: Vec<Draws> = chunks
         .par_iter()
-        .map(|&(start, n)| {
-            let theta = sample_theta(model, opts.seed, start, n);
-            let flows = model.evaluate(theta.view());
-            let mut part = batch(model, &flows, theta.view());
-            part.inputs = uncertain
-                .iter()
-                .map(|&j| (j, theta.column(j).to_vec()))
-                .collect();
-            part
-        })
+        .map_init(
+            || (Flows::default(), BatchScratch::default()),
+            |(flows, scratch), &(start, n)| {
+                let theta = sample_theta(model, opts.seed, start, n);
+                model.evaluate_into(theta.view(), flows);
+                let mut part = batch_with(model, flows, theta.view(), scratch);
+                part.inputs = uncertain
+                    .iter()
+                    .map(|&j| (j, theta.column(j).to_vec()))
+                    .collect();
+                part
+            },
+        )
         .collect();
     let mut out = Draws::default();
     for p in parts {
