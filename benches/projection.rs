@@ -46,6 +46,27 @@ fn projection(c: &mut Criterion) {
             black_box(npv)
         })
     });
+    // As the Monte Carlo path does it, on one thread: chunks of montecarlo::CHUNK draws, with
+    // the working memory reused from chunk to chunk.
+    let chunk = engine::montecarlo::CHUNK;
+    group.bench_function(
+        format!("10,000 draws, flows + metrics as array reductions, chunks of {chunk}"),
+        |b| {
+            let mut flows = engine::model::Flows::default();
+            let mut scratch = engine::metrics::BatchScratch::default();
+            b.iter(|| {
+                let mut npv = 0.0;
+                for start in (0..theta.nrows()).step_by(chunk) {
+                    let end = (start + chunk).min(theta.nrows());
+                    let rows = theta.slice(ndarray::s![start..end, ..]);
+                    model.evaluate_into(rows, &mut flows);
+                    let m = engine::metrics::batch_with(&model, &flows, rows, &mut scratch);
+                    npv += m.total.npv[0];
+                }
+                black_box(npv)
+            })
+        },
+    );
     group.finish();
 }
 

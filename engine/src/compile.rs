@@ -14,9 +14,10 @@ use crate::scenario::*;
 use crate::source::{FieldPath, Seg, Source};
 use std::collections::HashMap;
 
-/// Allowed range of a numeric input.
+// The allowed range of a numeric input is the model's `Domain`, recorded with each θ slot.
 use crate::model::Domain as Range;
 
+/// The checks of a value, and of a distribution's support, against an input's range.
 trait Checks {
     fn check_support(self, lo: f64, hi: f64) -> Option<&'static str>;
     fn check(self, v: f64) -> Option<&'static str>;

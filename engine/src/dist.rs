@@ -418,7 +418,8 @@ fn gamma_quantile(shape: f64, p: f64) -> f64 {
     let x0 = if wh > 0.0 && wh.is_finite() {
         wh
     } else {
-        shape
+        // Small shapes: P(a, x) ≈ x^a / Γ(a + 1) near 0.
+        (p * special::ln_gamma(shape + 1.0).exp()).powf(1.0 / shape)
     };
     let ln_g = special::ln_gamma(shape);
     special::invert(
@@ -426,22 +427,48 @@ fn gamma_quantile(shape: f64, p: f64) -> f64 {
         0.0,
         f64::INFINITY,
         x0,
-        |x| special::gamma_pq(shape, x),
+        |x| special::gamma_pq_with(shape, x, ln_g),
         |x| ((shape - 1.0) * x.ln() - x - ln_g).exp(),
+        |x| (shape - 1.0) / x - 1.0,
     )
 }
 
-/// The `p` quantile of the beta distribution, by [`special::invert`] on the regularised
-/// incomplete beta, started at the mean.
+/// The `p` quantile of the beta distribution: the starting value of Numerical Recipes'
+/// `invbetai` (a normal approximation for α, β ≥ 1, the two tails' power laws otherwise), then
+/// [`special::invert`] on the regularised incomplete beta.
 fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
+    let x0 = if a >= 1.0 && b >= 1.0 {
+        let pp = if p < 0.5 { p } else { 1.0 - p };
+        let t = (-2.0 * pp.ln()).sqrt();
+        let mut x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t;
+        if p < 0.5 {
+            x = -x;
+        }
+        let al = (x * x - 3.0) / 6.0;
+        let h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0));
+        let w = (x * (al + h).sqrt() / h)
+            - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (al + 5.0 / 6.0 - 2.0 / (3.0 * h));
+        a / (a + b * (2.0 * w).exp())
+    } else {
+        let (lna, lnb) = ((a / (a + b)).ln(), (b / (a + b)).ln());
+        let t = (a * lna).exp() / a;
+        let u = (b * lnb).exp() / b;
+        let w = t + u;
+        if p < t / w {
+            (a * w * p).powf(1.0 / a)
+        } else {
+            1.0 - (b * w * (1.0 - p)).powf(1.0 / b)
+        }
+    };
     let ln_b = special::ln_beta(a, b);
     special::invert(
         p,
         0.0,
         1.0,
-        a / (a + b),
-        |x| special::beta_i(a, b, x),
+        x0,
+        |x| special::beta_i_with(a, b, x, ln_b),
         |x| ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_b).exp(),
+        |x| (a - 1.0) / x - (b - 1.0) / (1.0 - x),
     )
 }
 

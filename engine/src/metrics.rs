@@ -409,9 +409,34 @@ impl Draws {
 /// with draws innermost. `theta` is the batch's θ (`[draw, param]`), needed where the discount
 /// rate is an input. Gives exactly the numbers [`compute`] gives draw by draw: every sum is
 /// taken in the same order.
+pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
+    batch_with(model, flows, theta, &mut BatchScratch::default())
+}
+
+/// Working memory of [`batch_with`], reused from one chunk of draws to the next.
+#[derive(Debug, Clone, Default)]
+pub struct BatchScratch {
+    cost: Vec<f64>,
+    benefit: Vec<f64>,
+    df: Vec<f64>,
+}
+
+/// `v` as `len` zeros, reusing its memory.
+fn zeros(v: &mut Vec<f64>, len: usize) -> &mut [f64] {
+    v.clear();
+    v.resize(len, 0.0);
+    v
+}
+
+/// [`batch`] with working memory that outlives the call.
 // The loops index several slices of one length in step, which reads best with an index.
 #[allow(clippy::needless_range_loop)]
-pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
+pub fn batch_with(
+    model: &Model,
+    flows: &Flows,
+    theta: ArrayView2<f64>,
+    scratch: &mut BatchScratch,
+) -> Draws {
     let n = flows.participants.len();
     let h = model.horizon();
     let na = model.actors.len();
@@ -419,8 +444,8 @@ pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
     let ng = 1 + na + nd;
     let vals = flows.values.as_slice().expect("standard layout");
     // [group, year, draw] sums of cost and benefit, added cell by cell as compute() does.
-    let mut cost = vec![0.0; ng * h * n];
-    let mut benefit = vec![0.0; ng * h * n];
+    let cost = zeros(&mut scratch.cost, ng * h * n);
+    let benefit = zeros(&mut scratch.benefit, ng * h * n);
     let mut present = vec![false; ng];
     present[0] = true;
     for (c, cell) in model.cells.iter().enumerate() {
@@ -432,8 +457,8 @@ pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
         };
         // compute(): cost += s·v, benefit += −(s·v); (−s)·v is exactly −(s·v).
         let (target, factor) = match cell.component.kind() {
-            Kind::Investment => (&mut cost, cell.arm.sign()),
-            Kind::Consequence => (&mut benefit, -cell.arm.sign()),
+            Kind::Investment => (&mut *cost, cell.arm.sign()),
+            Kind::Consequence => (&mut *benefit, -cell.arm.sign()),
         };
         for &g in groups {
             present[g] = true;
@@ -447,7 +472,7 @@ pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
         }
     }
     // Discount factors by [year, draw]: the draw's own where the rate is an input that varies.
-    let mut df = vec![0.0; h * n];
+    let df = zeros(&mut scratch.df, h * n);
     match model.discount_rate {
         Some(j) if theta.column(j).iter().any(|&r| r != model.params[j].value) => {
             for (d, &r) in theta.column(j).iter().enumerate() {
@@ -480,24 +505,31 @@ pub fn batch(model: &Model, flows: &Flows, theta: ArrayView2<f64>) -> Draws {
             let c = &cost[(g * h + t) * n..][..n];
             let b = &benefit[(g * h + t) * n..][..n];
             let f = &df[t * n..][..n];
-            for i in 0..n {
-                out.cost_pv[i] += c[i] * f[i];
-                out.benefit_pv[i] += b[i] * f[i];
-                scale[i] += ((b[i] - c[i]) * f[i]).abs();
+            let sums = out
+                .cost_pv
+                .iter_mut()
+                .zip(out.benefit_pv.iter_mut())
+                .zip(scale.iter_mut());
+            for (((cp, bp), sc), ((&c, &b), &f)) in sums.zip(c.iter().zip(b).zip(f)) {
+                *cp += c * f;
+                *bp += b * f;
+                *sc += ((b - c) * f).abs();
             }
         }
         // Payback: the last year with a cumulative net PV below −tolerance.
+        for s in scale.iter_mut() {
+            *s = -(1e-9 * s.max(1.0));
+        }
         cum.fill(0.0);
         last.fill(usize::MAX);
         for t in 0..h {
             let c = &cost[(g * h + t) * n..][..n];
             let b = &benefit[(g * h + t) * n..][..n];
             let f = &df[t * n..][..n];
-            for i in 0..n {
-                cum[i] += (b[i] - c[i]) * f[i];
-                if cum[i] < -(1e-9 * scale[i].max(1.0)) {
-                    last[i] = t;
-                }
+            let state = cum.iter_mut().zip(last.iter_mut()).zip(scale.iter());
+            for (((cu, la), &neg_tol), ((&c, &b), &f)) in state.zip(c.iter().zip(b).zip(f)) {
+                *cu += (b - c) * f;
+                *la = if *cu < neg_tol { t } else { *la };
             }
         }
         for i in 0..n {

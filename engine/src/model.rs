@@ -296,7 +296,7 @@ pub struct Model {
 }
 
 /// Flows of a chunk of draws.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Flows {
     /// `[cell, year, draw]`, kr. in price-year prices; expenditure +, saving −. Draws are
     /// innermost so that every term updates contiguous memory.
@@ -305,6 +305,18 @@ pub struct Flows {
     pub participants: Array1<f64>,
     /// Net additional successful outcomes (intervention − baseline) per draw.
     pub outcomes: Array1<f64>,
+    /// The time shapes of every draw, `[shape, k, draw]` (kept so that a reused `Flows`
+    /// reuses their memory too).
+    pub shapes: Array3<f64>,
+}
+
+/// A zeroed array of shape `dim`, reusing `a`'s memory when it already has that shape.
+fn zeroed(a: &mut Array3<f64>, dim: (usize, usize, usize)) {
+    if a.dim() == dim {
+        a.fill(0.0);
+    } else {
+        *a = Array3::zeros(dim);
+    }
 }
 
 impl Flows {
@@ -332,15 +344,23 @@ impl Model {
 
     /// Evaluate the flows for a chunk of draws, `theta` being `[draw, param]`.
     pub fn evaluate(&self, theta: ArrayView2<f64>) -> Flows {
+        let mut out = Flows::default();
+        self.evaluate_into(theta, &mut out);
+        out
+    }
+
+    /// [`Model::evaluate`] into `out`, reusing its memory (a Monte Carlo run evaluates chunk
+    /// after chunk of the same size).
+    pub fn evaluate_into(&self, theta: ArrayView2<f64>, out: &mut Flows) {
         let n = theta.nrows();
         let h = self.horizon();
         // θ transposed to [param, draw] so that each parameter is a contiguous vector.
         let tt = theta.t().as_standard_layout().into_owned();
-        let shapes = self.eval_shapes(&tt, n);
         let shape_len = 2 * h;
-        let mut values = Array3::<f64>::zeros((self.cells.len(), h, n));
-        let vals = values.as_slice_mut().expect("standard layout");
-        let sh = shapes.as_slice().expect("standard layout");
+        self.eval_shapes(&tt, n, &mut out.shapes);
+        zeroed(&mut out.values, (self.cells.len(), h, n));
+        let vals = out.values.as_slice_mut().expect("standard layout");
+        let sh = out.shapes.as_slice().expect("standard layout");
         let mut scalar = vec![0.0; n];
         for term in &self.terms {
             self.eval_product(&term.product, &tt, &mut scalar);
@@ -375,11 +395,8 @@ impl Model {
                 outcomes[d] += arm.sign() * s;
             }
         }
-        Flows {
-            values,
-            participants,
-            outcomes,
-        }
+        out.participants = participants;
+        out.outcomes = outcomes;
     }
 
     fn eval_product(&self, p: &Product, tt: &Array2<f64>, out: &mut [f64]) {
@@ -394,9 +411,9 @@ impl Model {
 
     /// Shapes for every draw: `[shape, k, draw]` with k over twice the horizon, so that a term
     /// starting before year 0 can be read from its offset. `tt` is θ as `[param, draw]`.
-    fn eval_shapes(&self, tt: &Array2<f64>, n: usize) -> Array3<f64> {
+    fn eval_shapes(&self, tt: &Array2<f64>, n: usize, out: &mut Array3<f64>) {
         let len = 2 * self.horizon();
-        let mut out = Array3::<f64>::zeros((self.shapes.len(), len, n));
+        zeroed(out, (self.shapes.len(), len, n));
         let mut cur = vec![0.0; n];
         let mut step = vec![0.0; n];
         for (s, shape) in self.shapes.iter().enumerate() {
@@ -450,6 +467,5 @@ impl Model {
                 }
             }
         }
-        out
     }
 }

@@ -6,9 +6,9 @@
 //! and their results are combined in draw order.
 
 use crate::correlation::from_normal_score;
-use crate::metrics::batch;
+use crate::metrics::{BatchScratch, batch_with};
 pub use crate::metrics::{Draws, GroupDraws};
-use crate::model::Model;
+use crate::model::{Flows, Model};
 use ndarray::Array2;
 use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 /// Draws evaluated together; fixed, so results do not depend on the number of threads.
-pub const CHUNK: usize = 1024;
+pub const CHUNK: usize = 256;
 
 /// Options of a probabilistic run.
 #[derive(Debug, Clone, Serialize)]
@@ -113,16 +113,19 @@ pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
         .collect();
     let parts: Vec<Draws> = chunks
         .par_iter()
-        .map(|&(start, n)| {
-            let theta = sample_theta(model, opts.seed, start, n);
-            let flows = model.evaluate(theta.view());
-            let mut part = batch(model, &flows, theta.view());
-            part.inputs = uncertain
-                .iter()
-                .map(|&j| (j, theta.column(j).to_vec()))
-                .collect();
-            part
-        })
+        .map_init(
+            || (Flows::default(), BatchScratch::default()),
+            |(flows, scratch), &(start, n)| {
+                let theta = sample_theta(model, opts.seed, start, n);
+                model.evaluate_into(theta.view(), flows);
+                let mut part = batch_with(model, flows, theta.view(), scratch);
+                part.inputs = uncertain
+                    .iter()
+                    .map(|&j| (j, theta.column(j).to_vec()))
+                    .collect();
+                part
+            },
+        )
         .collect();
     let mut out = Draws::default();
     for p in parts {
@@ -170,15 +173,31 @@ pub fn stat(values: &[f64], interval: (f64, f64)) -> Stat {
     let mean = v.iter().sum::<f64>() / n as f64;
     let sd = (n > 1)
         .then(|| (v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64).sqrt());
-    v.sort_by(f64::total_cmp);
     Stat {
         mean: Some(mean),
         sd,
-        median: quantile(&v, 0.5),
-        low: quantile(&v, interval.0),
-        high: quantile(&v, interval.1),
+        median: select_quantile(&mut v, 0.5),
+        low: select_quantile(&mut v, interval.0),
+        high: select_quantile(&mut v, interval.1),
         defined: n,
     }
+}
+
+/// [`quantile`] of unsorted values, by selecting the two order statistics it needs (linear
+/// time; the same number as sorting first). Reorders `v`.
+pub fn select_quantile(v: &mut [f64], p: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let (_, &mut a, rest) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let b = if h > lo as f64 {
+        rest.iter().copied().min_by(f64::total_cmp).unwrap_or(a)
+    } else {
+        a
+    };
+    Some(a + (h - lo as f64) * (b - a))
 }
 
 /// Uncertainty of one group.
@@ -282,6 +301,10 @@ mod tests {
         assert_eq!(quantile(&v, 0.0), Some(1.0));
         assert_eq!(quantile(&v, 1.0), Some(4.0));
         assert!((quantile(&v, 0.05).unwrap() - 1.15).abs() < 1e-12);
+        let mut u = [4.0, 1.0, 3.0, 2.0];
+        for p in [0.0, 0.05, 0.5, 0.95, 1.0] {
+            assert_eq!(select_quantile(&mut u, p), quantile(&v, p));
+        }
         let s = stat(&[1.0, f64::NAN, 3.0], (0.05, 0.95));
         assert_eq!((s.mean, s.defined), (Some(2.0), 2));
         assert!((s.sd.unwrap() - 2f64.sqrt()).abs() < 1e-12);

@@ -46,6 +46,11 @@ pub fn ln_gamma(x: f64) -> f64 {
 
 /// The regularised incomplete gamma functions (P(a, x), Q(a, x) = 1 − P) for a > 0, x ≥ 0.
 pub fn gamma_pq(a: f64, x: f64) -> (f64, f64) {
+    gamma_pq_with(a, x, ln_gamma(a))
+}
+
+/// [`gamma_pq`] with ln Γ(a) given, for repeated calls with one `a`.
+pub fn gamma_pq_with(a: f64, x: f64, ln_gamma_a: f64) -> (f64, f64) {
     if x.is_nan() || a.is_nan() {
         return (f64::NAN, f64::NAN);
     }
@@ -55,7 +60,7 @@ pub fn gamma_pq(a: f64, x: f64) -> (f64, f64) {
     if x == f64::INFINITY {
         return (1.0, 0.0);
     }
-    let front = (-x + a * x.ln() - ln_gamma(a)).exp();
+    let front = (-x + a * x.ln() - ln_gamma_a).exp();
     if x < a + 1.0 {
         // Series: P = front · Σ x^n / (a (a+1) … (a+n)).
         let mut ap = a;
@@ -153,6 +158,11 @@ pub fn ln_beta(a: f64, b: f64) -> f64 {
 /// The regularised incomplete beta function and its complement (I_x(a, b), 1 − I_x(a, b)) for
 /// a, b > 0 and x in [0, 1].
 pub fn beta_i(a: f64, b: f64, x: f64) -> (f64, f64) {
+    beta_i_with(a, b, x, ln_beta(a, b))
+}
+
+/// [`beta_i`] with ln B(a, b) given, for repeated calls with one (a, b).
+pub fn beta_i_with(a: f64, b: f64, x: f64, ln_beta_ab: f64) -> (f64, f64) {
     if x.is_nan() || a.is_nan() || b.is_nan() {
         return (f64::NAN, f64::NAN);
     }
@@ -162,7 +172,7 @@ pub fn beta_i(a: f64, b: f64, x: f64) -> (f64, f64) {
     if x >= 1.0 {
         return (1.0, 0.0);
     }
-    let front = (a * x.ln() + b * (-x).ln_1p() - ln_beta(a, b)).exp();
+    let front = (a * x.ln() + b * (-x).ln_1p() - ln_beta_ab).exp();
     if x < (a + 1.0) / (a + b + 2.0) {
         let i = (front * beta_cf(a, b, x) / a).min(1.0);
         (i, 1.0 - i)
@@ -173,10 +183,11 @@ pub fn beta_i(a: f64, b: f64, x: f64) -> (f64, f64) {
 }
 
 /// The `p` quantile of a continuous distribution on [`lo`, `hi`] (`hi` may be +∞), given its
-/// distribution function as (F(x), 1 − F(x)) and its density. Safeguarded Newton: each step
-/// keeps a bracket of the root and falls back to bisection (or doubling, while the bracket is
-/// open above) whenever a Newton step would leave it. Below ½ the equation F(x) = p is solved,
-/// above it 1 − F(x) = 1 − p, so that both tails keep their relative accuracy.
+/// distribution function as (F(x), 1 − F(x)), its density f and d ln f / dx. Safeguarded
+/// Halley: each step keeps a bracket of the root and falls back to bisection (or doubling,
+/// while the bracket is open above) whenever a step would leave it. Below ½ the equation
+/// F(x) = p is solved, above it 1 − F(x) = 1 − p, so that both tails keep their relative
+/// accuracy.
 pub fn invert(
     p: f64,
     lo: f64,
@@ -184,6 +195,7 @@ pub fn invert(
     x0: f64,
     cdf: impl Fn(f64) -> (f64, f64),
     pdf: impl Fn(f64) -> f64,
+    dlog_pdf: impl Fn(f64) -> f64,
 ) -> f64 {
     if p.is_nan() {
         return f64::NAN;
@@ -220,8 +232,19 @@ pub fn invert(
             b = x;
         }
         let d = pdf(x);
-        let newton = x - e / d;
-        let next = if d > 0.0 && newton.is_finite() && newton > a && newton < b {
+        let t = e / d;
+        // Halley's correction of the Newton step t, kept only where it is mild.
+        let c = 1.0 - 0.5 * t * dlog_pdf(x);
+        let halley = c.is_finite() && c > 0.5;
+        let step = if halley { t / c } else { t };
+        let newton = x - step;
+        let inside = d > 0.0 && newton.is_finite() && newton > a && newton < b;
+        // Halley converges cubically: from within 1e-6 of the distance to the nearer end of the
+        // support, one step is within 1e-18 of it.
+        if inside && halley && step.abs() <= 1e-6 * (x - lo).min(hi - x) {
+            return newton;
+        }
+        let next = if inside {
             newton
         } else if b.is_finite() {
             0.5 * (a + b)
