@@ -990,9 +990,6 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
     // Columns: observed × contribution per cell, then observed per year.
     let width = cells + kn;
     let mut xbuf = vec![0.0; n * width];
-    // Levels for the baseline: participants' and comparisons' paths.
-    let mut lev_t = vec![0.0; cells];
-    let mut lev_c = vec![0.0; cells];
     xbuf.par_chunks_mut(width)
         .zip(units.par_iter())
         .for_each(|(row, (at, m))| {
@@ -1023,60 +1020,44 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
             }
         });
     let xmat = Array2::from_shape_vec((n, width), xbuf).expect("n × width values");
-    // Baseline levels (not differenced), sequentially in unit order.
-    let mut persons_c = vec![0.0f64; kn];
-    let mut tmp = vec![0.0; cells];
-    let mut observed = vec![0usize; kn];
-    for (at, m) in &units {
-        path(*at, &mut tmp);
-        for (ki, &k) in ks.iter().enumerate() {
-            if w.inside(at.month + 12 * k) {
-                observed[ki] += 1;
-                for d in 0..dn {
-                    lev_t[d * kn + ki] += tmp[d * kn + ki];
+    // Mean paths (levels, not differenced), summed in a fixed order: weighted persons at
+    // index months, into per-cell sums and per-year weights of those observed.
+    let levels = |persons: &mut dyn Iterator<Item = (At, f64)>| {
+        let mut sums = vec![0.0; cells];
+        let mut weights = vec![0.0f64; kn];
+        let mut tmp = vec![0.0; cells];
+        for (at, wgt) in persons {
+            path(at, &mut tmp);
+            for (ki, &k) in ks.iter().enumerate() {
+                if w.inside(at.month + 12 * k) {
+                    weights[ki] += wgt;
+                    for d in 0..dn {
+                        sums[d * kn + ki] += wgt * tmp[d * kn + ki];
+                    }
                 }
             }
         }
-        for &c in m {
-            path(
+        (sums, weights)
+    };
+    // Baseline: the matched participants, and their comparisons weighted 1/m.
+    let (lev_t, observed) = levels(&mut units.iter().map(|(at, _)| (*at, 1.0)));
+    let observed: Vec<usize> = observed.iter().map(|&o| o as usize).collect();
+    let (lev_c, persons_c) = levels(&mut units.iter().flat_map(|(at, m)| {
+        m.iter().map(move |&c| {
+            (
                 At {
                     person: c,
                     month: at.month,
                 },
-                &mut tmp,
-            );
-            for (ki, &k) in ks.iter().enumerate() {
-                if w.inside(at.month + 12 * k) {
-                    persons_c[ki] += 1.0 / m.len() as f64;
-                    for d in 0..dn {
-                        lev_c[d * kn + ki] += tmp[d * kn + ki] / m.len() as f64;
-                    }
-                }
-            }
-        }
-    }
+                1.0 / m.len() as f64,
+            )
+        })
+    }));
     // Naive: all eligible participants against the whole pool at pseudo-index dates.
-    let mut naive_t = vec![0.0; cells];
-    let mut naive_c = vec![0.0; cells];
-    let mut naive_nt = vec![0usize; kn];
-    let mut naive_nc = vec![0usize; kn];
-    for (group, list, sums, counts) in [
-        (0, &treated, &mut naive_t, &mut naive_nt),
-        (1, &pseudo, &mut naive_c, &mut naive_nc),
-    ] {
-        let _ = group;
-        for at in list.iter() {
-            path(*at, &mut tmp);
-            for (ki, &k) in ks.iter().enumerate() {
-                if w.inside(at.month + 12 * k) {
-                    counts[ki] += 1;
-                    for d in 0..dn {
-                        sums[d * kn + ki] += tmp[d * kn + ki];
-                    }
-                }
-            }
-        }
-    }
+    let (naive_t, naive_nt) = levels(&mut treated.iter().map(|at| (*at, 1.0)));
+    let (naive_c, naive_nc) = levels(&mut pseudo.iter().map(|at| (*at, 1.0)));
+    let naive_nt: Vec<usize> = naive_nt.iter().map(|&o| o as usize).collect();
+    let naive_nc: Vec<usize> = naive_nc.iter().map(|&o| o as usize).collect();
 
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),
