@@ -39,11 +39,16 @@ impl Chart for Cumulative<'_> {
         let s = &run.summary;
         let r = &s.results;
         let h = r.total.years.len();
-        let deps: Vec<&GroupResult> = r
+        let mut deps: Vec<&GroupResult> = r
             .by_department
             .iter()
             .filter(|g| g.public && g.years.iter().any(|y| y.net != 0.0))
             .collect();
+        // One department is the whole total: its line would lie under the total's.
+        let only = (deps.len() == 1).then(|| deps[0].name.clone());
+        if only.is_some() {
+            deps.clear();
+        }
         let band = s
             .uncertainty
             .as_ref()
@@ -206,7 +211,11 @@ impl Chart for Cumulative<'_> {
                 )
             })
             .collect();
-        entries.push(("Total, public sector".into(), Mark::Line(TOTAL, 4, false)));
+        let total_label = match &only {
+            Some(name) => format!("Total, public sector = {name}"),
+            None => "Total, public sector".into(),
+        };
+        entries.push((total_label, Mark::Line(TOTAL, 4, false)));
         if let (Some(_), Some(u)) = (band, &s.uncertainty) {
             entries.push((
                 format!(

@@ -12,6 +12,13 @@ pub struct Flows<'a> {
     pub run: &'a Run,
 }
 
+/// A department's year split by side of the axis: (gains and negative costs, costs and
+/// negative gains), so that each department has one bar segment on each side.
+fn sides(g: &GroupResult, t: usize) -> (f64, f64) {
+    let (b, c) = (g.years[t].benefit, -g.years[t].cost);
+    (b.max(0.0) + c.max(0.0), b.min(0.0) + c.min(0.0))
+}
+
 /// Width of the legend column.
 const LEGEND_W: u32 = 270;
 
@@ -36,13 +43,9 @@ impl Chart for Flows<'_> {
         for t in 0..h {
             let (mut up, mut down) = (0.0, 0.0);
             for g in &deps {
-                for v in [g.years[t].benefit, -g.years[t].cost] {
-                    if v > 0.0 {
-                        up += v;
-                    } else {
-                        down += v;
-                    }
-                }
+                let (u, d) = sides(g, t);
+                up += u;
+                down += d;
             }
             top = top.max(up).max(r.total.years[t].net);
             bottom = bottom.min(down).min(r.total.years[t].net);
@@ -53,10 +56,12 @@ impl Chart for Flows<'_> {
         let y_range = (bottom - if bottom < 0.0 { pad } else { 0.0 })
             ..(top + if top > 0.0 { pad } else { 0.0 }).max(bottom + 1e-9);
 
-        let mut notes = vec![format!(
-            "Undiscounted. Gains (savings in expenditure) above zero, costs (the intervention net of \
-             the services it replaces) below; the line is the public sector's net gain of the year."
-        )];
+        let mut notes = vec![
+            "Undiscounted. Above zero: savings in a department's expenditure; below zero: the \
+             intervention's costs net of the services it replaces, and any extra expenditure it \
+             causes. The line is the public sector's net gain of the year."
+                .to_string(),
+        ];
         notes.extend(not_public_note(run));
         let area = frame(
             root,
@@ -96,8 +101,8 @@ impl Chart for Flows<'_> {
             let (mut up, mut down) = (0.0, 0.0);
             for g in &deps {
                 let colour = department_colour(department_index(run, &g.id));
-                for v in [g.years[t].benefit, -g.years[t].cost] {
-                    let v = v / unit.div;
+                let (u, d) = sides(g, t);
+                for v in [u / unit.div, d / unit.div] {
                     let (y0, y1) = if v > 0.0 {
                         up += v;
                         (up - v, up)

@@ -92,10 +92,25 @@ impl Chart for Matrix<'_> {
 
         // Column headers: wrapped names, bottom-aligned, with the department's colour under them.
         let head = text(SMALL, &INK, CENTER_BOTTOM);
+        let public = |id: &str| {
+            s.results
+                .by_department
+                .iter()
+                .find(|g| g.id == id)
+                .is_none_or(|g| g.public)
+        };
         let mut col_names: Vec<(String, Option<usize>)> = w
             .gaining
             .iter()
-            .map(|id| (department_name(run, id), Some(department_index(run, id))))
+            .map(|id| {
+                let name = department_name(run, id);
+                let name = if public(id) {
+                    name
+                } else {
+                    format!("{name} (not public)")
+                };
+                (name, Some(department_index(run, id)))
+            })
             .collect();
         if total_col {
             col_names.push(("All gaining departments".into(), None));

@@ -18,10 +18,12 @@ const LABEL_W: u32 = 430;
 const LOW_INPUT: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
 const HIGH_INPUT: RGBColor = HIGH;
 
-/// An input's value for a label: whole numbers from 100 up, else up to three decimals.
+/// An input's value for a label: about three significant digits, whole numbers from 100 up.
 fn input_value(v: f64) -> String {
     let d = if v.abs() >= 100.0 {
         0
+    } else if v.abs() >= 10.0 {
+        1
     } else if v.abs() >= 1.0 {
         2
     } else {
@@ -152,9 +154,12 @@ impl Chart for Tornado<'_> {
         let value_right = text(NOTE, &INK, RIGHT_CENTER);
         let (lx0, _) = labels.get_pixel_range();
         let label_right = lx0.start + LABEL_W as i32 - 12;
+        // Bars 60 % of a row, and no thicker than 34 pixels.
+        let row_px =
+            (chart.backend_coord(&(0.0, 0.0)).1 - chart.backend_coord(&(0.0, 1.0)).1).max(1) as f64;
+        let half = 0.3f64.min(17.0 / row_px);
         for (i, b) in bars.iter().enumerate() {
             let yc = k as f64 - i as f64 - 0.5;
-            let half = 0.3;
             let (npv_low, npv_high) = (b.npv_low / unit.div, b.npv_high / unit.div);
             for (v, c) in [(npv_low, LOW_INPUT), (npv_high, HIGH_INPUT)] {
                 chart.draw_series(std::iter::once(Rectangle::new(
@@ -211,5 +216,6 @@ mod tests {
         assert_eq!(input_value(0.2214), "0.221");
         assert_eq!(input_value(2.0), "2");
         assert_eq!(input_value(3.456), "3.46");
+        assert_eq!(input_value(27.8114), "27.8");
     }
 }
