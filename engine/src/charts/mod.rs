@@ -187,7 +187,14 @@ fn year_label(first_year: i32, v: f64, offset: f64) -> String {
     }
 }
 
-/// How many year ticks fit: every year up to 20, then fewer.
+/// How many year ticks fit with room between the labels: every year up to 14 years, every
+/// second up to 30, then every fifth.
 fn year_ticks(h: usize) -> usize {
-    if h <= 20 { h + 1 } else { h / 2 + 1 }
+    if h <= 14 {
+        h + 1
+    } else if h <= 30 {
+        h / 2 + 1
+    } else {
+        h / 5 + 1
+    }
 }
