@@ -136,18 +136,11 @@ impl Chart for Matrix<'_> {
                 ))?;
             }
         }
-        area.draw_text(
-            "Paying ↓   Gaining →",
-            &text(
-                SMALL,
-                &MUTED,
-                (
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Bottom,
-                ),
-            ),
-            (0, y0 - 12),
-        )?;
+        // Which way is which: paying down the rows, gaining across the columns.
+        use plotters::style::text_anchor::{HPos, VPos};
+        let corner = |h| text(SMALL, &MUTED, (h, VPos::Bottom));
+        area.draw_text("Paying ↓", &corner(HPos::Left), (0, y0 - 12))?;
+        area.draw_text("Gaining →", &corner(HPos::Right), (x0 - 12, y0 - 12))?;
 
         // Rows: the paying department (colour bar, name, share), then the cells.
         let name_style = text(SMALL, &INK, LEFT_CENTER);
