@@ -28,7 +28,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv and manifest.json.
+    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, manifest.json and the
+    /// charts (charts/*.png, charts/*.svg).
     Run {
         /// Scenario file (TOML, format som-scenario/1).
         scenario: PathBuf,
@@ -58,6 +59,9 @@ enum Command {
         /// reported.
         #[arg(long = "switch", value_name = "INPUT")]
         switch: Vec<String>,
+        /// Do not draw the charts (charts/*.png and charts/*.svg).
+        #[arg(long)]
+        no_charts: bool,
     },
     /// Check scenario files without running them.
     Validate {
@@ -116,6 +120,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             keep_draws,
             payback_within,
             switch,
+            no_charts,
         } => {
             let out = out.unwrap_or_else(|| default_out(&scenario));
             let mc = RunOptions {
@@ -124,6 +129,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 keep_draws,
                 payback_within,
                 switch,
+                charts: !no_charts,
             };
             let run = run_to(&scenario, &out, &mc)?;
             if json {
@@ -244,6 +250,7 @@ struct RunOptions {
     keep_draws: bool,
     payback_within: u32,
     switch: Vec<String>,
+    charts: bool,
 }
 
 impl Default for RunOptions {
@@ -254,6 +261,7 @@ impl Default for RunOptions {
             keep_draws: false,
             payback_within: 4,
             switch: Vec::new(),
+            charts: true,
         }
     }
 }
@@ -287,8 +295,9 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         "payback_within": o.payback_within,
         "keep_draws": o.keep_draws,
         "switch": o.switch,
+        "charts": o.charts,
     });
-    let files = run.output_files(options, o.keep_draws)?;
+    let files = run.output_files(options, o.keep_draws, o.charts)?;
     engine::write_outputs(out, &files)?;
     tracing::debug!(out = %out.display(), "written");
     Ok(run)

@@ -151,6 +151,40 @@ fn keep_draws_writes_every_draw() {
 }
 
 #[test]
+fn cumulative_band_by_year_ends_at_the_npv_interval() {
+    let f = write("band", UNCERTAIN);
+    let out = f.parent().unwrap().join("out");
+    let o = run_mc(&f, &out, &["--draws", "2000"], "2");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = read_json(&out.join("summary.json"));
+    let band = s["uncertainty"]["total_cumulative_net_pv"]
+        .as_array()
+        .unwrap();
+    let years = s["total"]["years"].as_array().unwrap();
+    assert_eq!(band.len(), years.len());
+    for (b, y) in band.iter().zip(years) {
+        assert_eq!(b["year"], y["year"]);
+        assert_eq!(b["calendar_year"], y["calendar_year"]);
+        assert_eq!(b["defined"], 2000);
+        let (low, median, high) = (
+            b["low"].as_f64().unwrap(),
+            b["median"].as_f64().unwrap(),
+            b["high"].as_f64().unwrap(),
+        );
+        assert!(low <= median && median <= high, "{b}");
+    }
+    // The last year's cumulative net PV is each draw's NPV, summed in another order.
+    let last = band.last().unwrap();
+    let npv = &s["uncertainty"]["total"]["npv"];
+    for k in ["mean", "median", "low", "high"] {
+        let (a, b) = (last[k].as_f64().unwrap(), npv[k].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{k}: {a} vs {b}");
+    }
+    // Year 0 holds only the intervention's first costs: below zero in every draw.
+    assert!(band[0]["high"].as_f64().unwrap() < 0.0);
+}
+
+#[test]
 fn bad_distributions_name_file_line_and_field() {
     let bad = UNCERTAIN.replace(
         "with = { dist = \"beta\", mean = 0.30, sd = 0.05 }",

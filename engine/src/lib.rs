@@ -8,6 +8,7 @@
 pub mod builtin;
 pub mod casedata;
 pub mod catalogue;
+pub mod charts;
 pub mod compile;
 pub mod correlation;
 pub mod discount;

@@ -362,6 +362,10 @@ pub struct Draws {
     /// The drawn values of the uncertain inputs, by θ slot (filled by the Monte Carlo driver;
     /// empty from [`batch`]).
     pub inputs: Vec<(usize, Vec<f64>)>,
+    /// The total's cumulative net present value at the end of every projection year, draw by
+    /// draw: `[draw × horizon]`, the horizon's years of draw 0 first. For the uncertainty band
+    /// by year; `horizon` numbers a draw, as many as the per-draw metrics of a few groups.
+    pub total_cumulative_net_pv: Vec<f64>,
 }
 
 impl GroupDraws {
@@ -390,6 +394,8 @@ impl Draws {
         }
         self.participants.extend(other.participants);
         self.net_outcomes.extend(other.net_outcomes);
+        self.total_cumulative_net_pv
+            .extend(other.total_cumulative_net_pv);
         for (i, o) in self.inputs.iter_mut().zip(other.inputs) {
             i.1.extend(o.1);
         }
@@ -490,6 +496,8 @@ pub fn batch_with(
     let mut scale = vec![0.0; n];
     let mut cum = vec![0.0; n];
     let mut last = vec![usize::MAX; n];
+    // The total's cumulative net PV by draw and year, [draw, year].
+    let mut total_cum = vec![0.0; n * h];
     let mut group = |g: usize, id: &str| {
         let mut out = GroupDraws {
             id: id.to_string(),
@@ -531,6 +539,11 @@ pub fn batch_with(
                 *cu += (b - c) * f;
                 *la = if *cu < neg_tol { t } else { *la };
             }
+            if g == 0 {
+                for (i, &v) in cum.iter().enumerate() {
+                    total_cum[i * h + t] = v;
+                }
+            }
         }
         for i in 0..n {
             let (cost_pv, benefit_pv) = (out.cost_pv[i], out.benefit_pv[i]);
@@ -562,6 +575,7 @@ pub fn batch_with(
         participants: flows.participants.to_vec(),
         net_outcomes: flows.outcomes.to_vec(),
         inputs: Vec::new(),
+        total_cumulative_net_pv: total_cum,
     }
 }
 

@@ -235,6 +235,15 @@ fn group(g: &GroupDraws, opts: &McOptions) -> GroupUncertainty {
     }
 }
 
+/// Summary statistics of one metric in one projection year.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct YearStat {
+    pub year: u32,
+    pub calendar_year: i32,
+    #[serde(flatten)]
+    pub stat: Stat,
+}
+
 /// The uncertainty block of a summary.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Uncertainty {
@@ -248,6 +257,9 @@ pub struct Uncertainty {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub correlations: Vec<crate::scenario::Correlation>,
     pub total: GroupUncertainty,
+    /// The total's cumulative net present value at the end of each projection year over the
+    /// draws (the band around the payback curve); the last year's is the NPV's.
+    pub total_cumulative_net_pv: Vec<YearStat>,
     /// Expected value of perfect information for invest / not invest:
     /// E[max(NPV, 0)] − max(E[NPV], 0).
     pub evpi: f64,
@@ -255,6 +267,26 @@ pub struct Uncertainty {
     pub net_per_participant: Stat,
     pub by_actor: Vec<GroupUncertainty>,
     pub by_department: Vec<GroupUncertainty>,
+}
+
+/// Statistics per projection year of a `[draw × horizon]` table.
+fn by_year(model: &Model, table: &[f64], interval: (f64, f64)) -> Vec<YearStat> {
+    let h = model.horizon();
+    if h == 0 {
+        return Vec::new();
+    }
+    let mut column = Vec::with_capacity(table.len() / h);
+    (0..h)
+        .map(|t| {
+            column.clear();
+            column.extend(table.iter().skip(t).step_by(h));
+            YearStat {
+                year: t as u32,
+                calendar_year: model.years[t],
+                stat: stat(&column, interval),
+            }
+        })
+        .collect()
 }
 
 /// Summarise the draws.
@@ -282,6 +314,7 @@ pub fn summarise(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty 
             .collect(),
         correlations: Vec::new(),
         total: group(&draws.total, opts),
+        total_cumulative_net_pv: by_year(model, &draws.total_cumulative_net_pv, opts.interval),
         evpi: mean_max - mean_npv.max(0.0),
         net_outcomes: stat(&draws.net_outcomes, opts.interval),
         net_per_participant: stat(&per_participant, opts.interval),

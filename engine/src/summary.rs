@@ -80,6 +80,9 @@ pub struct Run {
     pub flows: ndarray::Array2<f64>,
     /// Per-draw metrics of the Monte Carlo run, if any.
     pub draws: Option<Draws>,
+    /// A readable name of every input (θ slot), for charts: the scenario line's name in place of
+    /// its position (`consequence[2].units` → "Fewer placements: units").
+    pub input_labels: Vec<String>,
 }
 
 /// Compile and run a loaded scenario at base values (deterministic).
@@ -176,11 +179,13 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         uncertainty,
         sensitivity,
     };
+    let input_labels = crate::charts::labels::input_labels(sc, &model.params);
     Ok(Run {
         model,
         summary,
         flows,
         draws,
+        input_labels,
     })
 }
 
@@ -245,12 +250,14 @@ impl Run {
         Some(DataFrame::new_infer_height(cols))
     }
 
-    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json, and
-    /// draws.parquet when `keep_draws` (and the run drew).
+    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json,
+    /// draws.parquet when `keep_draws` (and the run drew), and the charts (`charts/*.png` and
+    /// `charts/*.svg`, see [`crate::charts`]) when `charts`.
     pub fn output_files(
         &self,
         options: serde_json::Value,
         keep_draws: bool,
+        charts: bool,
     ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut files = Vec::new();
         let summary =
@@ -265,6 +272,16 @@ impl Run {
             let mut df = df.map_err(|e| out_err("draws.parquet", e))?;
             let bytes = parquet_bytes(&mut df).map_err(|e| out_err("draws.parquet", e))?;
             files.push(("draws.parquet".to_string(), bytes));
+        }
+        if charts {
+            let start = std::time::Instant::now();
+            let rendered = crate::charts::render(self)?;
+            tracing::debug!(
+                charts = rendered.len(),
+                ms = start.elapsed().as_millis() as u64,
+                "charts rendered"
+            );
+            files.extend(rendered);
         }
         let outputs: Vec<serde_json::Value> = files
             .iter()

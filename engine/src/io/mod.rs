@@ -146,7 +146,8 @@ pub fn load_scenario(path: &Path) -> Result<Loaded> {
 /// Name of the file that marks a directory as som's output.
 pub const MANIFEST: &str = "manifest.json";
 
-/// Write `files` (name, bytes) into `dir` whole or not at all.
+/// Write `files` (name, bytes; a name may have a subfolder, `charts/x.png`) into `dir` whole or
+/// not at all.
 ///
 /// An existing `dir` is replaced only if it is empty or holds an earlier som output (a
 /// `manifest.json`); anything else is refused, so a wrong `--out` never deletes a user's files.
@@ -154,6 +155,13 @@ pub fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     write_dir_whole(dir, MANIFEST, "a som output directory", |staging| {
         for (file, bytes) in files {
             let p = staging.join(file);
+            // A file in a subfolder (charts/…): the folder first.
+            if let Some(dir) = p.parent().filter(|d| *d != staging) {
+                std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+                    path: dir.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+            }
             std::fs::write(&p, bytes).map_err(|e| Error::Write {
                 path: p.clone(),
                 message: e.to_string(),

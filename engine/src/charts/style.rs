@@ -1,0 +1,368 @@
+//! What every chart shares: the canvas, the department palette, text styles, number formats,
+//! the frame (title, scenario, notes) and the legend.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Size of every chart, in pixels (PNG) and user units (SVG): 16:9, for reports and slides.
+pub const WIDTH: u32 = 1280;
+pub const HEIGHT: u32 = 720;
+
+/// The font family text is drawn in. The embedded DejaVu Sans is registered under this name,
+/// so an SVG names a family every viewer has.
+pub const FAMILY: &str = "sans-serif";
+
+/// Result of drawing on backend `DB`.
+pub type Drawn<DB, T = ()> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub const MUTED: RGBColor = RGBColor(0x5f, 0x5f, 0x5f);
+pub const GRID: RGBColor = RGBColor(0xe4, 0xe4, 0xe4);
+pub const TOTAL: RGBColor = RGBColor(0, 0, 0);
+
+/// Department colours: Paul Tol's "muted" qualitative scheme, distinct for the common forms of
+/// colour blindness, in his recommended order. A department's colour is the one at its position
+/// in the department map, so it is the same in every chart and every scenario that uses the
+/// map (the 10th department takes the 1st colour again). Black is the total's.
+pub const PALETTE: [RGBColor; 9] = [
+    RGBColor(0x33, 0x22, 0x88), // indigo
+    RGBColor(0x88, 0xcc, 0xee), // cyan
+    RGBColor(0x44, 0xaa, 0x99), // teal
+    RGBColor(0x11, 0x77, 0x33), // green
+    RGBColor(0x99, 0x99, 0x33), // olive
+    RGBColor(0xdd, 0xcc, 0x77), // sand
+    RGBColor(0xcc, 0x66, 0x77), // rose
+    RGBColor(0x88, 0x22, 0x55), // wine
+    RGBColor(0xaa, 0x44, 0x99), // purple
+];
+
+/// The colour of the department at `index` in the department map.
+pub fn department_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Two colours for a pair of opposites (low / high, negative / positive): Okabe–Ito's
+/// vermillion and blue.
+pub const LOW: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
+pub const HIGH: RGBColor = RGBColor(0x00, 0x72, 0xb2);
+
+/// Text of `size` pixels in `colour`, anchored at `anchor`.
+pub fn text(size: f64, colour: &RGBColor, anchor: (HPos, VPos)) -> TextStyle<'static> {
+    FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)
+        .color(colour)
+        .pos(Pos::new(anchor.0, anchor.1))
+}
+
+pub const LEFT_TOP: (HPos, VPos) = (HPos::Left, VPos::Top);
+pub const LEFT_CENTER: (HPos, VPos) = (HPos::Left, VPos::Center);
+pub const RIGHT_CENTER: (HPos, VPos) = (HPos::Right, VPos::Center);
+pub const CENTER: (HPos, VPos) = (HPos::Center, VPos::Center);
+pub const CENTER_TOP: (HPos, VPos) = (HPos::Center, VPos::Top);
+pub const CENTER_BOTTOM: (HPos, VPos) = (HPos::Center, VPos::Bottom);
+
+/// Tick labels, legend entries and notes.
+pub const SMALL: f64 = 15.0;
+pub const NOTE: f64 = 13.0;
+
+/// `v` with `,` between thousands, `decimals` decimals and a true minus sign.
+pub fn group(v: f64, decimals: usize) -> String {
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s.as_str(), None),
+    };
+    let mut out = String::with_capacity(s.len() + 4);
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    let zero = out.chars().all(|c| c == '0' || c == ',' || c == '.');
+    if v < 0.0 && !zero {
+        format!("\u{2212}{out}")
+    } else {
+        out
+    }
+}
+
+/// Fewest decimals (up to 3) that show a tick value exactly.
+pub fn tick(v: f64) -> String {
+    let d = (0..3)
+        .find(|&d| {
+            let s = v * 10f64.powi(d);
+            (s - s.round()).abs() < 1e-6 * s.abs().max(1.0)
+        })
+        .unwrap_or(3);
+    group(v, d as usize)
+}
+
+/// A probability as a percentage with one decimal.
+pub fn percent(p: f64) -> String {
+    format!("{} %", group(p * 100.0, 1))
+}
+
+/// The unit amounts are shown in: kr., thousand kr. or million kr., chosen from the largest
+/// magnitude on the chart so that axis labels stay short.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub div: f64,
+    /// E.g. "thousand kr." or "£ thousand".
+    pub name: String,
+    /// Decimals of a value label: none where the largest value reaches 100 units (or the unit
+    /// is the currency itself), else one; the same for every label of a chart.
+    pub decimals: usize,
+}
+
+impl Unit {
+    pub fn for_max(max_abs: f64, currency: &str) -> Unit {
+        let (div, word) = if max_abs >= 1e7 {
+            (1e6, "million")
+        } else if max_abs >= 1e4 {
+            (1e3, "thousand")
+        } else {
+            (1.0, "")
+        };
+        let name = if word.is_empty() {
+            currency.to_string()
+        } else if currency.chars().count() <= 1 {
+            format!("{currency} {word}")
+        } else {
+            format!("{word} {currency}")
+        };
+        let decimals = usize::from(div > 1.0 && max_abs / div < 100.0);
+        Unit {
+            div,
+            name,
+            decimals,
+        }
+    }
+
+    /// An amount in this unit, rounded for a label.
+    pub fn label(&self, raw: f64) -> String {
+        group(raw / self.div, self.decimals)
+    }
+}
+
+/// Split `s` into lines no wider than `width` pixels in `style` (a word longer than the width
+/// keeps its own line).
+pub fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    style: &TextStyle,
+    width: u32,
+) -> Drawn<DB, Vec<String>> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if !line.is_empty() && area.estimate_text_size(&candidate, style)?.0 > width {
+            lines.push(std::mem::replace(&mut line, word.to_string()));
+        } else {
+            line = candidate;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// `s` cut with an ellipsis to at most `width` pixels in `style`.
+pub fn fit<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    style: &TextStyle,
+    width: u32,
+) -> Drawn<DB, String> {
+    if area.estimate_text_size(s, style)?.0 <= width {
+        return Ok(s.to_string());
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut n = chars.len();
+    while n > 1 {
+        n -= 1;
+        let t: String = chars[..n].iter().collect::<String>().trim_end().to_string() + "…";
+        if area.estimate_text_size(&t, style)?.0 <= width {
+            return Ok(t);
+        }
+    }
+    Ok("…".into())
+}
+
+/// The frame of a chart: white background, the title and the scenario's name at the top, notes
+/// at the bottom. Returns the area left for the chart.
+pub fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    scenario: &str,
+    notes: &[String],
+) -> Drawn<DB, DrawingArea<DB, Shift>> {
+    root.fill(&WHITE)?;
+    let (w, h) = root.dim_in_pixel();
+    root.draw_text(title, &text(24.0, &INK, LEFT_TOP), (24, 16))?;
+    let sub = text(SMALL, &MUTED, LEFT_TOP);
+    let scenario = fit(root, scenario, &sub, w - 48)?;
+    root.draw_text(&scenario, &sub, (24, 50))?;
+    let note = text(NOTE, &MUTED, LEFT_TOP);
+    let mut lines = Vec::new();
+    for n in notes {
+        lines.extend(wrap(root, n, &note, w - 48)?);
+    }
+    let line_h = 18;
+    let foot = lines.len() as i32 * line_h;
+    for (i, l) in lines.iter().enumerate() {
+        root.draw_text(l, &note, (24, h as i32 - 12 - foot + i as i32 * line_h))?;
+    }
+    Ok(root.margin(80, 20 + foot, 16, 24))
+}
+
+/// How a legend entry is marked.
+#[derive(Debug, Clone, Copy)]
+pub enum Mark {
+    /// A filled square.
+    Box(RGBColor),
+    /// A line of the given width; dashed when the flag is set.
+    Line(RGBColor, u32, bool),
+    /// A translucent band.
+    Band(RGBAColor),
+}
+
+/// Draw a vertical legend with its top left at `(x, y)`, each label wrapped to `width`.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    width: u32,
+    entries: &[(String, Mark)],
+) -> Drawn<DB> {
+    let style = text(SMALL, &INK, LEFT_TOP);
+    let line_h = 19;
+    let mut y = y;
+    for (label, mark) in entries {
+        let lines = wrap(area, label, &style, width.saturating_sub(34))?;
+        let cy = y + 9;
+        match *mark {
+            Mark::Box(c) => {
+                area.draw(&Rectangle::new([(x, cy - 7), (x + 22, cy + 7)], c.filled()))?;
+            }
+            Mark::Line(c, w, dashed) => {
+                if dashed {
+                    for k in 0..3 {
+                        let x0 = x + k * 9;
+                        area.draw(&PathElement::new(
+                            vec![(x0, cy), (x0 + 5, cy)],
+                            c.stroke_width(w),
+                        ))?;
+                    }
+                } else {
+                    area.draw(&PathElement::new(
+                        vec![(x, cy), (x + 22, cy)],
+                        c.stroke_width(w),
+                    ))?;
+                }
+            }
+            Mark::Band(c) => {
+                area.draw(&Rectangle::new([(x, cy - 7), (x + 22, cy + 7)], c.filled()))?;
+            }
+        }
+        for (i, l) in lines.iter().enumerate() {
+            area.draw_text(l, &style, (x + 32, y + i as i32 * line_h))?;
+        }
+        y += lines.len().max(1) as i32 * line_h + 8;
+    }
+    Ok(())
+}
+
+/// Draw a dashed straight line between two pixel positions.
+pub fn dashed<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    from: (i32, i32),
+    to: (i32, i32),
+    style: ShapeStyle,
+) -> Drawn<DB> {
+    let (dx, dy) = ((to.0 - from.0) as f64, (to.1 - from.1) as f64);
+    let len = (dx * dx + dy * dy).sqrt();
+    let (dash, gap) = (7.0, 5.0);
+    let mut s = 0.0;
+    while s < len {
+        let e = (s + dash).min(len);
+        let p = |t: f64| {
+            (
+                from.0 + (dx * t / len).round() as i32,
+                from.1 + (dy * t / len).round() as i32,
+            )
+        };
+        area.draw(&PathElement::new(vec![p(s), p(e)], style))?;
+        s += dash + gap;
+    }
+    Ok(())
+}
+
+/// Vertical positions (pixel rows, counted from `top`) for labels at horizontal positions `xs`
+/// so that labels closer than `min_gap` pixels go to the next row; returned in the order given.
+pub fn stagger(xs: &[i32], min_gap: i32, row_h: i32, top: i32) -> Vec<i32> {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by_key(|&i| xs[i]);
+    let mut rows = vec![0; xs.len()];
+    let mut last: Vec<i32> = Vec::new(); // last x used on each row
+    for &i in &order {
+        let r = last
+            .iter()
+            .position(|&lx| xs[i] - lx >= min_gap)
+            .unwrap_or(last.len());
+        if r == last.len() {
+            last.push(xs[i]);
+        } else {
+            last[r] = xs[i];
+        }
+        rows[i] = top + r as i32 * row_h;
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_thousands_separators_and_a_true_minus() {
+        assert_eq!(group(1234567.0, 0), "1,234,567");
+        assert_eq!(group(-1234.5, 1), "\u{2212}1,234.5");
+        assert_eq!(group(-0.04, 1), "0.0");
+        assert_eq!(group(999.0, 0), "999");
+        assert_eq!(tick(2500.0), "2,500");
+        assert_eq!(tick(-2.5), "\u{2212}2.5");
+        assert_eq!(tick(0.25), "0.25");
+    }
+
+    #[test]
+    fn units_keep_axis_labels_short() {
+        let u = Unit::for_max(14_678_634.0, "kr.");
+        assert_eq!((u.div, u.name.as_str()), (1e6, "million kr."));
+        assert_eq!(u.label(14_678_634.0), "14.7");
+        let u = Unit::for_max(165_000.0, "£");
+        assert_eq!((u.div, u.name.as_str()), (1e3, "£ thousand"));
+        assert_eq!(u.label(-125_932.0), "\u{2212}126");
+        assert_eq!(u.label(-12_593.0), "\u{2212}13");
+        assert_eq!(
+            Unit::for_max(65_000.0, "kr.").label(-12_593.0),
+            "\u{2212}12.6"
+        );
+        assert_eq!(Unit::for_max(900.0, "kr.").name, "kr.");
+    }
+
+    #[test]
+    fn close_labels_are_staggered() {
+        assert_eq!(stagger(&[100, 110, 300], 50, 20, 5), vec![5, 25, 5]);
+        assert_eq!(stagger(&[300, 100], 50, 20, 0), vec![0, 0]);
+    }
+}
