@@ -10,8 +10,8 @@ It does the study of models/studies/synthetic-all-segments.toml, following docs/
   2. eligible participants (pre-period of PRE years and year 0 observed), the pool (all
      non-participants), a pseudo-index month per pool member drawn from the start months of the
      participants in their segment; features at the index month: ln(1 + cost) per department in
-     years -1 .. -PRE, ln(1 + pre-period total), the same for the calendar baseline (2 years from
-     the first observed month) and its total, age at index, female, segment and coordination-level
+     years -1 .. -PRE, ln(1 + pre-period total), the same for the calendar baseline (2016-01, 2
+     years) and its total, age at index, female, segment and coordination-level
      dummies; standardised; logistic regression by IRLS with a ridge of 1e-3 on the standardised
      coefficients;
   3. matching: exact on segment and age at the index date, the 3 nearest on the logit with
@@ -23,7 +23,8 @@ It does the study of models/studies/synthetic-all-segments.toml, following docs/
      np.bincount, one matrix product per batch), 95 % percentile intervals.
 
 Simplifications against som: no validation of the input, no suppression of small cells, no
-output files (only --json with the effects), no states/transitions, the study's settings are
+output files (only --json with the effects) and no input hashes, no states table and so no
+transitions (time som on a folder whose dataset.toml names no states), the study's settings are
 constants below rather than a study file; among comparison persons at exactly the same logit the
 3 nearest are taken by sorted position, which matches som's rule (lowest person index first) on
 the right of the participant's logit but not always on the left; the pseudo-index months and the
@@ -33,6 +34,10 @@ Usage (pip install duckdb numpy pyarrow):
   python3 estimate_peer.py DIR [--replicates B] [--seed S] [--json OUT.json]
 """
 import os, sys, time, tomllib
+
+# The matrix products here are small (IRLS: n x 29; bootstrap: 50 x n by n x 56); threaded OpenBLAS
+# gains nothing on them and, when another process shares the cores, slowed the bootstrap 10-40x.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import duckdb
 import numpy as np
@@ -50,7 +55,7 @@ DEPT_ORDER_FILE = os.path.join(HERE, "..", "..", "models", "catalogues", "depart
 PRE, POST = 2, 5
 NEIGHBOURS = 3
 CALIPER = 0.2
-BASELINE_YEARS = 2          # baseline = { from = first observed month (2016-01), years = 2 }
+BASELINE_FROM, BASELINE_YEARS = "2016-01", 2     # baseline = { from = "2016-01", years = 2 }
 RIDGE = 1e-3
 LEVEL = 0.95
 BATCH = 50                  # bootstrap replicates per matrix product
@@ -176,8 +181,10 @@ def main(d, replicates=1000, seed=1, json_out=None):
     # Features that do not depend on the index month: baseline costs, sex, segment, level.
     base_cols = []
     btot = np.zeros(P)
+    by, bm = map(int, BASELINE_FROM.split("-"))
+    b0 = by * 12 + bm - 1 - first_abs
     for k in range(D):
-        y = sum(np.maximum(W[k][12 * j], 0).astype(np.float64) for j in range(BASELINE_YEARS))
+        y = sum(np.maximum(W[k][b0 + 12 * j], 0).astype(np.float64) for j in range(BASELINE_YEARS))
         btot += y
         base_cols.append(np.log1p(y))
     base_cols.append(np.log1p(btot))
