@@ -63,7 +63,7 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-fn invalid(field: &str, message: String) -> Error {
+pub fn invalid(field: &str, message: String) -> Error {
     Error::Invalid(vec![Diagnostic {
         file: String::new(),
         line: None,

@@ -2,7 +2,7 @@
 //! effects per department and year since start with bootstrap intervals, baseline and
 //! transitions. Aggregates only.
 
-use crate::cmd_check::{CaseArgs, load};
+use crate::cmd_check::{CaseArgs, invalid, load};
 use crate::render::thousands;
 use engine::Error;
 use engine::estimate::{self, Estimates, Input, Study};
@@ -42,14 +42,10 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
     if let Some(b) = args.replicates
         && !(100..=100_000).contains(&b)
     {
-        return Err(Error::Invalid(vec![engine::Diagnostic {
-            file: String::new(),
-            line: None,
-            column: None,
-            field: "--replicates".into(),
-            row: None,
-            message: format!("is {b}; expected 100 to 100,000 (1,000 is usual)"),
-        }]));
+        return Err(invalid(
+            "--replicates",
+            format!("is {b}; expected 100 to 100,000 (1,000 is usual)"),
+        ));
     }
     let mut case = args.case.clone();
     if case.cases.is_empty() {
@@ -104,14 +100,10 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
     ) {
         (Some(f), Some(l)) => (f, l),
         _ => {
-            return Err(Error::Invalid(vec![engine::Diagnostic {
-                file: String::new(),
-                line: None,
-                column: None,
-                field: "services".into(),
-                row: None,
-                message: "the services table has no rows to estimate from".into(),
-            }]));
+            return Err(invalid(
+                "services",
+                "the services table has no rows to estimate from".into(),
+            ));
         }
     };
     // The observed period: the declared one when given, else the months the services span.

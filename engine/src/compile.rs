@@ -101,8 +101,9 @@ struct Builder<'a> {
     cat: &'a Catalogues,
     sc: &'a Scenario,
     estimates: Option<&'a Estimated>,
-    /// Slots drawn jointly from the estimates' replicates (one set per run).
-    joint: Vec<usize>,
+    /// Slots drawn jointly from the estimates' replicates (one set per run), with their
+    /// replicate values.
+    joint: Vec<(usize, Vec<f64>)>,
     diags: Vec<Diagnostic>,
     params: Vec<ParamSlot>,
     items: Vec<Item>,
@@ -1130,25 +1131,18 @@ impl<'a> Builder<'a> {
         }
         let correlation = self.correlations();
         // One joint set: every estimated slot takes the same replicate in a draw.
-        let joint_sets = match (self.estimates, self.joint.is_empty()) {
-            (Some(est), false) => {
+        let joint_sets = match self.estimates {
+            Some(est) if !self.joint.is_empty() => {
                 let k = self.joint.len();
                 let r = est.replicates;
                 let mut values = vec![0.0; r * k];
-                for (j, &slot) in self.joint.iter().enumerate() {
-                    let name = &self.params[slot].name;
-                    if let Some(crate::dist::Dist::Discrete { values: v, .. }) =
-                        &self.params[slot].dist
-                    {
-                        for (b, x) in v.iter().enumerate().take(r) {
-                            values[b * k + j] = *x;
-                        }
-                    } else {
-                        debug_assert!(false, "{name} has no replicates");
+                for (j, (_, v)) in self.joint.iter().enumerate() {
+                    for (b, x) in v.iter().enumerate().take(r) {
+                        values[b * k + j] = *x;
                     }
                 }
                 vec![Joint {
-                    slots: self.joint.clone(),
+                    slots: self.joint.iter().map(|j| j.0).collect(),
                     replicates: r,
                     values,
                 }]
@@ -1278,8 +1272,8 @@ impl<'a> Builder<'a> {
                 domain: Range::Any,
             });
             let slot = self.params.len() - 1;
-            if draws.is_some() {
-                self.joint.push(slot);
+            if let Some(v) = draws {
+                self.joint.push((slot, v.clone()));
             }
             slots.push(slot);
         }

@@ -69,14 +69,13 @@ impl MonthlyPanel {
     #[inline]
     pub fn add(&mut self, person: u32, department: u16, month: i32, amount: f64) {
         if let Some((from, n, depts)) = &mut self.dense {
+            // Rows outside the declared period are refused before they get here.
             let k = month - *from;
             if k >= 0 && (k as usize) < *n {
                 let persons = self.persons;
                 let v = depts[department as usize].get_or_insert_with(|| vec![0.0; persons * *n]);
                 v[person as usize * *n + k as usize] += amount as f32;
-                return;
             }
-            // Outside the declared period (not reached: such rows are refused first).
             return;
         }
         if month < self.first {

@@ -328,6 +328,14 @@ fn invalid(src: &Source, path: FieldPath, msg: String) -> Error {
     Error::Invalid(vec![src.diag(&path, msg)])
 }
 
+/// Whether a person's age at the index year is inside the filter's range (always, without one).
+fn age_passes(f: &study::Filter, p: &Persons, i: usize, index_year: i32) -> bool {
+    f.age.as_ref().is_none_or(|a| {
+        let age = index_year - p.birth_year[i];
+        !(a.min.is_some_and(|m| age < m) || a.max.is_some_and(|m| age > m))
+    })
+}
+
 fn passes(f: &study::Filter, p: &Persons, i: usize, index_year: Option<i32>) -> bool {
     if let Some(s) = &f.segments
         && !s.iter().any(|s| *s == p.segments[p.segment[i] as usize])
@@ -349,13 +357,7 @@ fn passes(f: &study::Filter, p: &Persons, i: usize, index_year: Option<i32>) -> 
     {
         return false;
     }
-    if let (Some(a), Some(y)) = (&f.age, index_year) {
-        let age = y - p.birth_year[i];
-        if a.min.is_some_and(|m| age < m) || a.max.is_some_and(|m| age > m) {
-            return false;
-        }
-    }
-    true
+    index_year.is_none_or(|y| age_passes(f, p, i, y))
 }
 
 /// Mean and variance of weighted values.
@@ -690,7 +692,8 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
             let mut rng = ChaCha12Rng::seed_from_u64(study.matching.seed);
             rng.set_stream(u64::from(i));
             let month = months[rng.random_range(0..months.len())];
-            passes(&study.target, p, i as usize, Some(year_month(month).0))
+            // The pool passed the rest of the target filter; only the age depends on the month.
+            age_passes(&study.target, p, i as usize, year_month(month).0)
                 .then_some(At { person: i, month })
         })
         .collect();
@@ -796,7 +799,7 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
             for (ci, &c) in cands.iter().enumerate() {
                 for (j, &g) in gs.iter().enumerate() {
                     let month = groups[g].0.1;
-                    if passes(&study.target, p, c as usize, Some(year_month(month).0)) {
+                    if age_passes(&study.target, p, c as usize, year_month(month).0) {
                         logits[ci * ng + j] = score(At { person: c, month }, &mut buf);
                     }
                 }

@@ -27,6 +27,15 @@ where
     Column::new(name.into(), v)
 }
 
+/// A CSV output file from its columns.
+fn csv_file(name: &str, columns: Vec<Column>) -> Result<(String, Vec<u8>)> {
+    let mut df = DataFrame::new_infer_height(columns).map_err(|x| err(name, x))?;
+    Ok((
+        name.to_string(),
+        csv_bytes(&mut df).map_err(|x| err(name, x))?,
+    ))
+}
+
 /// The output files, name and bytes.
 pub fn files(e: &Estimates, draws: &BootDraws) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
@@ -34,125 +43,117 @@ pub fn files(e: &Estimates, draws: &BootDraws) -> Result<Vec<(String, Vec<u8>)>>
     out.push((ESTIMATES_JSON.to_string(), json));
 
     let r = &e.effects;
-    let mut df = DataFrame::new_infer_height(vec![
-        col(
-            "department",
-            r.iter().map(|x| x.department.clone()).collect::<Vec<_>>(),
-        ),
-        col(
-            "year_since_start",
-            r.iter().map(|x| x.year_since_start).collect::<Vec<_>>(),
-        ),
-        col(
-            "participants",
-            r.iter()
-                .map(|x| x.participants.map(|v| v as u64))
-                .collect::<Vec<_>>(),
-        ),
-        col("estimate", r.iter().map(|x| x.estimate).collect::<Vec<_>>()),
-        col("se", r.iter().map(|x| x.se).collect::<Vec<_>>()),
-        col("low", r.iter().map(|x| x.low).collect::<Vec<_>>()),
-        col("high", r.iter().map(|x| x.high).collect::<Vec<_>>()),
-        col("naive", r.iter().map(|x| x.naive).collect::<Vec<_>>()),
-        col(
-            "suppressed",
-            r.iter().map(|x| x.suppressed).collect::<Vec<_>>(),
-        ),
-    ])
-    .map_err(|x| err("effects.csv", x))?;
-    out.push((
-        "effects.csv".into(),
-        csv_bytes(&mut df).map_err(|x| err("effects.csv", x))?,
-    ));
-
-    let r = &e.baseline;
-    let mut df = DataFrame::new_infer_height(vec![
-        col("group", r.iter().map(|x| x.group).collect::<Vec<_>>()),
-        col(
-            "department",
-            r.iter().map(|x| x.department.clone()).collect::<Vec<_>>(),
-        ),
-        col(
-            "year_since_start",
-            r.iter().map(|x| x.year_since_start).collect::<Vec<_>>(),
-        ),
-        col(
-            "persons",
-            r.iter()
-                .map(|x| x.persons.map(|v| v as u64))
-                .collect::<Vec<_>>(),
-        ),
-        col("mean", r.iter().map(|x| x.mean).collect::<Vec<_>>()),
-        col(
-            "suppressed",
-            r.iter().map(|x| x.suppressed).collect::<Vec<_>>(),
-        ),
-    ])
-    .map_err(|x| err("baseline.csv", x))?;
-    out.push((
-        "baseline.csv".into(),
-        csv_bytes(&mut df).map_err(|x| err("baseline.csv", x))?,
-    ));
-
-    let r = &e.balance;
-    let mut df = DataFrame::new_infer_height(vec![
-        col(
-            "covariate",
-            r.iter().map(|x| x.covariate.clone()).collect::<Vec<_>>(),
-        ),
-        col(
-            "participants_mean",
-            r.iter().map(|x| x.participants_mean).collect::<Vec<_>>(),
-        ),
-        col(
-            "pool_mean",
-            r.iter().map(|x| x.pool_mean).collect::<Vec<_>>(),
-        ),
-        col(
-            "matched_mean",
-            r.iter().map(|x| x.matched_mean).collect::<Vec<_>>(),
-        ),
-        col(
-            "smd_before",
-            r.iter().map(|x| x.smd_before).collect::<Vec<_>>(),
-        ),
-        col(
-            "smd_after",
-            r.iter().map(|x| x.smd_after).collect::<Vec<_>>(),
-        ),
-        col("poor", r.iter().map(|x| x.poor).collect::<Vec<_>>()),
-    ])
-    .map_err(|x| err("balance.csv", x))?;
-    out.push((
-        "balance.csv".into(),
-        csv_bytes(&mut df).map_err(|x| err("balance.csv", x))?,
-    ));
-
-    if !e.transitions.is_empty() {
-        let r = &e.transitions;
-        let mut df = DataFrame::new_infer_height(vec![
-            col("group", r.iter().map(|x| x.group).collect::<Vec<_>>()),
+    out.push(csv_file(
+        "effects.csv",
+        vec![
+            col(
+                "department",
+                r.iter().map(|x| x.department.clone()).collect::<Vec<_>>(),
+            ),
             col(
                 "year_since_start",
                 r.iter().map(|x| x.year_since_start).collect::<Vec<_>>(),
             ),
-            col("from", r.iter().map(|x| x.from.clone()).collect::<Vec<_>>()),
-            col("to", r.iter().map(|x| x.to.clone()).collect::<Vec<_>>()),
-            col("count", r.iter().map(|x| x.count).collect::<Vec<_>>()),
             col(
-                "probability",
-                r.iter().map(|x| x.probability).collect::<Vec<_>>(),
+                "participants",
+                r.iter()
+                    .map(|x| x.participants.map(|v| v as u64))
+                    .collect::<Vec<_>>(),
             ),
+            col("estimate", r.iter().map(|x| x.estimate).collect::<Vec<_>>()),
+            col("se", r.iter().map(|x| x.se).collect::<Vec<_>>()),
+            col("low", r.iter().map(|x| x.low).collect::<Vec<_>>()),
+            col("high", r.iter().map(|x| x.high).collect::<Vec<_>>()),
+            col("naive", r.iter().map(|x| x.naive).collect::<Vec<_>>()),
             col(
                 "suppressed",
                 r.iter().map(|x| x.suppressed).collect::<Vec<_>>(),
             ),
-        ])
-        .map_err(|x| err("transitions.csv", x))?;
-        out.push((
-            "transitions.csv".into(),
-            csv_bytes(&mut df).map_err(|x| err("transitions.csv", x))?,
-        ));
+        ],
+    )?);
+
+    let r = &e.baseline;
+    out.push(csv_file(
+        "baseline.csv",
+        vec![
+            col("group", r.iter().map(|x| x.group).collect::<Vec<_>>()),
+            col(
+                "department",
+                r.iter().map(|x| x.department.clone()).collect::<Vec<_>>(),
+            ),
+            col(
+                "year_since_start",
+                r.iter().map(|x| x.year_since_start).collect::<Vec<_>>(),
+            ),
+            col(
+                "persons",
+                r.iter()
+                    .map(|x| x.persons.map(|v| v as u64))
+                    .collect::<Vec<_>>(),
+            ),
+            col("mean", r.iter().map(|x| x.mean).collect::<Vec<_>>()),
+            col(
+                "suppressed",
+                r.iter().map(|x| x.suppressed).collect::<Vec<_>>(),
+            ),
+        ],
+    )?);
+
+    let r = &e.balance;
+    out.push(csv_file(
+        "balance.csv",
+        vec![
+            col(
+                "covariate",
+                r.iter().map(|x| x.covariate.clone()).collect::<Vec<_>>(),
+            ),
+            col(
+                "participants_mean",
+                r.iter().map(|x| x.participants_mean).collect::<Vec<_>>(),
+            ),
+            col(
+                "pool_mean",
+                r.iter().map(|x| x.pool_mean).collect::<Vec<_>>(),
+            ),
+            col(
+                "matched_mean",
+                r.iter().map(|x| x.matched_mean).collect::<Vec<_>>(),
+            ),
+            col(
+                "smd_before",
+                r.iter().map(|x| x.smd_before).collect::<Vec<_>>(),
+            ),
+            col(
+                "smd_after",
+                r.iter().map(|x| x.smd_after).collect::<Vec<_>>(),
+            ),
+            col("poor", r.iter().map(|x| x.poor).collect::<Vec<_>>()),
+        ],
+    )?);
+
+    if !e.transitions.is_empty() {
+        let r = &e.transitions;
+        out.push(csv_file(
+            "transitions.csv",
+            vec![
+                col("group", r.iter().map(|x| x.group).collect::<Vec<_>>()),
+                col(
+                    "year_since_start",
+                    r.iter().map(|x| x.year_since_start).collect::<Vec<_>>(),
+                ),
+                col("from", r.iter().map(|x| x.from.clone()).collect::<Vec<_>>()),
+                col("to", r.iter().map(|x| x.to.clone()).collect::<Vec<_>>()),
+                col("count", r.iter().map(|x| x.count).collect::<Vec<_>>()),
+                col(
+                    "probability",
+                    r.iter().map(|x| x.probability).collect::<Vec<_>>(),
+                ),
+                col(
+                    "suppressed",
+                    r.iter().map(|x| x.suppressed).collect::<Vec<_>>(),
+                ),
+            ],
+        )?);
     }
 
     let cells = draws.cells.len();

@@ -380,15 +380,13 @@ impl Study {
                 ),
             );
         }
-        for (name, f) in [
-            ("target", &study.target),
-            ("comparison", &study.comparison.filter),
+        for (p, f) in [
+            (root.key("target"), &study.target),
+            (
+                root.key("comparison").key("filter"),
+                &study.comparison.filter,
+            ),
         ] {
-            let p = if name == "target" {
-                root.key("target")
-            } else {
-                root.key("comparison").key("filter")
-            };
             if let Some(levels) = &f.coordination_levels {
                 for (i, l) in levels.iter().enumerate() {
                     if *l > 3 {
