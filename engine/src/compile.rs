@@ -134,6 +134,7 @@ pub fn compile_with(
         .map(|a| Entity {
             id: a.id.clone(),
             name: a.name.en_or(&a.id),
+            name_da: a.name.da.clone(),
             actor: 0,
             public: a.public,
         })
@@ -144,6 +145,7 @@ pub fn compile_with(
         .map(|d| Entity {
             id: d.id.clone(),
             name: d.name.en_or(&d.id),
+            name_da: d.name.da.clone(),
             actor: map.actors.iter().position(|a| a.id == d.actor).unwrap_or(0),
             public: true,
         })

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod montecarlo;
 pub mod param;
+pub mod report;
 pub mod scenario;
 pub mod sensitivity;
 pub mod source;
@@ -30,7 +31,7 @@ pub mod synth;
 
 pub use error::{Diagnostic, Error, Result};
 pub use io::{Loaded, load_scenario, write_outputs};
-pub use summary::{Run, SensitivityOptions, Summary, run, run_full, run_with};
+pub use summary::{OutputOptions, Run, SensitivityOptions, Summary, run, run_full, run_with};
 
 /// The JSON Schema of scenario format v1, for editors.
 pub fn scenario_schema() -> serde_json::Value {

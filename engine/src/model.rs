@@ -84,6 +84,9 @@ impl Kind {
 pub struct Entity {
     pub id: String,
     pub name: String,
+    /// The Danish name, where the department map gives one (reports in Danish use it).
+    #[serde(skip)]
+    pub name_da: Option<String>,
     /// For a department, the index of its actor.
     #[serde(skip)]
     pub actor: usize,

@@ -71,6 +71,30 @@ pub struct Summary {
     pub provenance: Provenance,
 }
 
+/// Which of the optional outputs of a run to write, and in which language.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    /// Every draw's metrics in `draws.parquet`.
+    pub keep_draws: bool,
+    /// The charts, `charts/*.png` and `charts/*.svg`.
+    pub charts: bool,
+    /// The HTML report and the Markdown summary.
+    pub reports: bool,
+    /// The language of the reports.
+    pub lang: crate::report::Lang,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            keep_draws: false,
+            charts: true,
+            reports: true,
+            lang: crate::report::Lang::En,
+        }
+    }
+}
+
 /// A run of a loaded scenario: at base values, and with draws where asked for.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -251,13 +275,13 @@ impl Run {
     }
 
     /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json,
-    /// draws.parquet when `keep_draws` (and the run drew), and the charts (`charts/*.png` and
-    /// `charts/*.svg`, see [`crate::charts`]) when `charts`.
+    /// draws.parquet when `keep_draws` (and the run drew), the charts (`charts/*.png` and
+    /// `charts/*.svg`, see [`crate::charts`]) when `charts`, and the reports (`report.html`,
+    /// `summary.md`, see [`crate::report`]) when `reports`.
     pub fn output_files(
         &self,
         options: serde_json::Value,
-        keep_draws: bool,
-        charts: bool,
+        out: &OutputOptions,
     ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut files = Vec::new();
         let summary =
@@ -268,21 +292,30 @@ impl Run {
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
-        if keep_draws && let Some(df) = self.draws_frame() {
+        if out.keep_draws
+            && let Some(df) = self.draws_frame()
+        {
             let mut df = df.map_err(|e| out_err("draws.parquet", e))?;
             let bytes = parquet_bytes(&mut df).map_err(|e| out_err("draws.parquet", e))?;
             files.push(("draws.parquet".to_string(), bytes));
         }
-        if charts {
+        let mut charts = Vec::new();
+        if out.charts {
             let start = std::time::Instant::now();
-            let rendered = crate::charts::render(self)?;
+            charts = crate::charts::render(self)?;
             tracing::debug!(
-                charts = rendered.len(),
+                charts = charts.len(),
                 ms = start.elapsed().as_millis() as u64,
                 "charts rendered"
             );
-            files.extend(rendered);
         }
+        if out.reports {
+            let html = crate::report::html::render(self, &charts, out.lang);
+            files.push(("report.html".to_string(), html.into_bytes()));
+            let md = crate::report::markdown::render(self, out.lang);
+            files.push(("summary.md".to_string(), md.into_bytes()));
+        }
+        files.extend(charts);
         let outputs: Vec<serde_json::Value> = files
             .iter()
             .map(|(name, bytes)| {

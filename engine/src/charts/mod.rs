@@ -14,8 +14,11 @@
 //!   point, and with draws the 5–95 % band of the total;
 //! * `who_pays_who_gains`: the matrix of [`crate::metrics::WhoPaysWhoGains`] as a heat map;
 //! * `tornado`: one-way sensitivity of the total NPV (when the run has a tornado);
-//! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws).
+//! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws);
+//! * `scenario_comparison` (`som compare`, [`render_comparison`]): several scenarios' NPV by
+//!   department, with the total and its interval.
 
+mod compare;
 mod cumulative;
 mod flows;
 pub mod labels;
@@ -130,6 +133,16 @@ pub fn render(run: &Run) -> Result<Vec<(String, Vec<u8>)>> {
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
         both(&npv::Distribution { run }, &mut out)?;
     }
+    Ok(out)
+}
+
+/// The scenario-comparison chart (`charts/scenario_comparison.png|svg`) of a comparison.
+pub fn render_comparison(
+    cmp: &crate::report::compare::Comparison,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    register_font()?;
+    let mut out = Vec::new();
+    both(&compare::Compare { cmp }, &mut out)?;
     Ok(out)
 }
 

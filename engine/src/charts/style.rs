@@ -24,8 +24,9 @@ pub const TOTAL: RGBColor = RGBColor(0, 0, 0);
 /// Department colours: Paul Tol's "muted" qualitative scheme, distinct for the common forms of
 /// colour blindness, in his recommended order. A department's colour is the one at its position
 /// in the department map, so it is the same in every chart and every scenario that uses the
-/// map (the 10th department takes the 1st colour again). Black is the total's.
-pub const PALETTE: [RGBColor; 9] = [
+/// map; past the nine of the scheme come Okabe–Ito's orange and sky blue and a neutral grey
+/// (the 13th department takes the 1st colour again). Black is the total's.
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(0x33, 0x22, 0x88), // indigo
     RGBColor(0x88, 0xcc, 0xee), // cyan
     RGBColor(0x44, 0xaa, 0x99), // teal
@@ -35,6 +36,9 @@ pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0xcc, 0x66, 0x77), // rose
     RGBColor(0x88, 0x22, 0x55), // wine
     RGBColor(0xaa, 0x44, 0x99), // purple
+    RGBColor(0xe6, 0x9f, 0x00), // orange
+    RGBColor(0x56, 0xb4, 0xe9), // sky blue
+    RGBColor(0x99, 0x99, 0x99), // grey
 ];
 
 /// The colour of the department at `index` in the department map.
