@@ -135,6 +135,27 @@ fn danish_report_states_the_summary_in_danish_numbers() {
         .collect();
     assert!(listed.contains(&"report.html") && listed.contains(&"summary.md"));
 
+    // The charts speak Danish too: titles, department names, and numbers with decimal commas.
+    let svg = std::fs::read_to_string(out.join("charts/cumulative_net_pv.svg")).unwrap();
+    assert!(svg.contains("Akkumuleret nettonutidsværdi og tilbagebetaling"));
+    assert!(svg.contains("mio. kr., 2025-priser"));
+    assert!(svg.contains("Børn og Familie"));
+    let svg = std::fs::read_to_string(out.join("charts/tornado.svg")).unwrap();
+    assert!(
+        svg.contains("Succesrate med indsatsen"),
+        "tornado labels in Danish"
+    );
+    let npv_m = total["npv"].as_f64().unwrap() / 1e6;
+    let base = format!("Basis {:.1}", npv_m)
+        .replace('-', "\u{2212}")
+        .replace('.', ",");
+    assert!(svg.contains(&base), "tornado lacks “{base}”");
+    let svg = std::fs::read_to_string(out.join("charts/npv_distribution.svg")).unwrap();
+    assert!(
+        svg.contains("P(NNV &gt; 0)") || svg.contains("P(NNV > 0)"),
+        "NPV chart in Danish"
+    );
+
     // The Markdown summary: the same figures, a table that pastes.
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.starts_with("## "));
@@ -267,7 +288,7 @@ fn compare_puts_scenarios_side_by_side() {
     assert!(png.len() > 20_000);
     let svg = std::fs::read_to_string(out.join("charts/scenario_comparison.svg")).unwrap();
     assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("Scenarios compared"));
+    assert!(svg.contains("Scenarier sammenlignet"), "the chart in Danish");
     let html = std::fs::read_to_string(out.join("comparison.html")).unwrap();
     for r in references(&html) {
         assert!(r.starts_with("data:image/png;base64,"), "{r}");

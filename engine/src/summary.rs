@@ -107,6 +107,8 @@ pub struct Run {
     /// A readable name of every input (θ slot), for charts: the scenario line's name in place of
     /// its position (`consequence[2].units` → "Fewer placements: units").
     pub input_labels: Vec<String>,
+    /// The same in Danish.
+    pub input_labels_da: Vec<String>,
 }
 
 /// Compile and run a loaded scenario at base values (deterministic).
@@ -203,13 +205,17 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         uncertainty,
         sensitivity,
     };
-    let input_labels = crate::charts::labels::input_labels(sc, &model.params);
+    let input_labels =
+        crate::charts::labels::input_labels(sc, &model.params, crate::report::Lang::En);
+    let input_labels_da =
+        crate::charts::labels::input_labels(sc, &model.params, crate::report::Lang::Da);
     Ok(Run {
         model,
         summary,
         flows,
         draws,
         input_labels,
+        input_labels_da,
     })
 }
 
@@ -237,6 +243,14 @@ fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Run {
+    /// The readable names of the inputs (θ slots) in `lang`.
+    pub fn labels(&self, lang: crate::report::Lang) -> &[String] {
+        match lang {
+            crate::report::Lang::Da => &self.input_labels_da,
+            crate::report::Lang::En => &self.input_labels,
+        }
+    }
+
     /// Per-draw metrics as a table: draw, then NPV, cost PV, benefit PV, BCR and payback year
     /// of the total, the NPV of every actor and department, and the drawn value of every
     /// uncertain input (`input:` and its field path).
@@ -302,7 +316,7 @@ impl Run {
         let mut charts = Vec::new();
         if out.charts {
             let start = std::time::Instant::now();
-            charts = crate::charts::render(self)?;
+            charts = crate::charts::render(self, out.lang)?;
             tracing::debug!(
                 charts = charts.len(),
                 ms = start.elapsed().as_millis() as u64,

@@ -10,6 +10,7 @@ use plotters::prelude::*;
 
 pub struct Compare<'a> {
     pub cmp: &'a Comparison,
+    pub fmt: Fmt,
 }
 
 const LABEL_W: u32 = 330;
@@ -28,6 +29,7 @@ impl Chart for Compare<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let c = self.cmp;
+        let f = self.fmt;
         let k = c.scenarios.len();
         let currency = c
             .scenarios
@@ -54,33 +56,41 @@ impl Chart for Compare<'_> {
                 .max(e.metrics.npv)
                 .max(e.npv_high.unwrap_or(0.0));
         }
-        let unit = Unit::for_max(lo.abs().max(hi.abs()), &currency);
+        let unit = Unit::for_max(lo.abs().max(hi.abs()), &currency, f);
         let (lo, hi) = (lo / unit.div, hi / unit.div);
         let pad = (hi - lo).max(1e-9) * 0.06;
         let x_range = (lo - pad)..(hi + 3.0 * pad);
 
-        let mut notes = vec![format!(
-            "Each bar: the net present value of every public department, gains right of zero and \
-             net costs left of it; the diamond is the public sector's total NPV{}.",
-            match c.interval {
-                Some(q) => format!(
-                    ", the whisker its {} % interval over the draws",
-                    group((q.1 - q.0) * 100.0, 0)
-                ),
-                None => String::new(),
-            }
-        )];
-        notes.extend(c.notes.iter().cloned());
+        let whisker = c.interval.map(|q| f.group((q.1 - q.0) * 100.0, 0));
+        let mut notes = vec![match (f.lang, whisker) {
+            (Lang::En, w) => format!(
+                "Each bar: the net present value of every public department, gains right of zero \
+                 and net costs left of it; the diamond is the public sector's total NPV{}.",
+                w.map(|w| format!(", the whisker its {w} % interval over the draws"))
+                    .unwrap_or_default()
+            ),
+            (Lang::Da, w) => format!(
+                "Hver søjle: nettonutidsværdien for hver offentlig forvaltning, gevinster til \
+                 højre for nul og nettoomkostninger til venstre; ruden er den offentlige sektors \
+                 samlede NNV{}.",
+                w.map(|w| format!(", stregen dens {w} %-interval over trækkene"))
+                    .unwrap_or_default()
+            ),
+        }];
+        notes.extend(c.notes_in(f.lang).iter().cloned());
         let area = frame(
             root,
-            "Scenarios compared: net present value by department",
-            &format!("{k} scenarios"),
+            f.t(
+                "Scenarios compared: net present value by department",
+                "Scenarier sammenlignet: nettonutidsværdi pr. forvaltning",
+            ),
+            &format!("{k} {}", f.t("scenarios", "scenarier")),
             &notes,
         )?;
         let (body, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
         let (labels, plot) = body.split_horizontally(LABEL_W);
 
-        let x_fmt = |v: &f64| tick(*v);
+        let x_fmt = |v: &f64| f.tick(*v);
         let mut chart = ChartBuilder::on(&plot)
             .margin_top(8)
             .margin_right(24)
@@ -97,7 +107,11 @@ impl Chart for Compare<'_> {
             .x_label_formatter(&x_fmt)
             .label_style(text(SMALL, &INK, CENTER))
             .axis_desc_style(text(SMALL, &INK, CENTER))
-            .x_desc(format!("Net present value, {}", unit.name))
+            .x_desc(format!(
+                "{}, {}",
+                f.t("Net present value", "Nettonutidsværdi"),
+                unit.name
+            ))
             .draw()?;
         if x_range.start < 0.0 && x_range.end > 0.0 {
             chart.draw_series(std::iter::once(PathElement::new(
@@ -160,7 +174,7 @@ impl Chart for Compare<'_> {
                 .max(e.npv_high.unwrap_or(0.0) / unit.div);
             let end = chart.backend_coord(&(right, yc));
             root.draw_text(
-                &format!("NPV {}", unit.label(e.metrics.npv)),
+                &format!("{} {}", f.t("NPV", "NNV"), unit.label(e.metrics.npv)),
                 &text(SMALL, &INK, LEFT_CENTER),
                 (end.0 + 12, end.1),
             )?;
@@ -168,8 +182,9 @@ impl Chart for Compare<'_> {
             let name = fit(root, &e.name, &name_style, LABEL_W - 24)?;
             root.draw_text(&name, &name_style, (label_right, left.1 - 9))?;
             let sub = format!(
-                "{} participants, {}–{}",
-                group(e.participants, 0),
+                "{} {}, {}–{}",
+                f.group(e.participants, 0),
+                f.t("participants", "deltagere"),
                 e.first_year,
                 e.last_year
             );
@@ -180,9 +195,15 @@ impl Chart for Compare<'_> {
             .iter()
             .enumerate()
             .filter(|(i, _)| used[*i])
-            .map(|(i, d)| (d.name.clone(), Mark::Box(department_colour(i))))
+            .map(|(i, d)| {
+                let name = match f.lang {
+                    Lang::Da => d.name_da.clone().unwrap_or_else(|| d.name.clone()),
+                    Lang::En => d.name.clone(),
+                };
+                (name, Mark::Box(department_colour(i)))
+            })
             .collect();
-        entries.push(("Total NPV".into(), Mark::Box(TOTAL)));
+        entries.push((f.t("Total NPV", "Samlet NNV").into(), Mark::Box(TOTAL)));
         legend(&legend_area, (12, 12), LEGEND_W - 16, &entries)?;
         Ok(())
     }

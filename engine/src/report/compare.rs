@@ -530,7 +530,7 @@ pub fn files(runs: &[(String, &Run)], lang: Lang) -> crate::Result<Vec<(String, 
         path: file.into(),
         message: e.to_string(),
     };
-    let charts = crate::charts::render_comparison(&cmp)?;
+    let charts = crate::charts::render_comparison(&cmp, lang)?;
     let png = charts
         .iter()
         .find(|(f, _)| f.ends_with(".png"))

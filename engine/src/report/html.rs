@@ -679,7 +679,7 @@ impl Report<'_> {
             .params
             .iter()
             .position(|p| p.name == path)
-            .and_then(|j| self.run.input_labels.get(j))
+            .and_then(|j| self.run.labels(self.lang).get(j))
             .cloned()
             .unwrap_or_else(|| path.to_string())
     }
@@ -791,7 +791,7 @@ impl Report<'_> {
         for (j, p) in s.inputs.iter().enumerate() {
             let label = self
                 .run
-                .input_labels
+                .labels(self.lang)
                 .get(j)
                 .cloned()
                 .unwrap_or_else(|| p.name.clone());

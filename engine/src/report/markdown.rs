@@ -230,7 +230,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
                 .params
                 .iter()
                 .position(|p| p.name == path)
-                .and_then(|j| run.input_labels.get(j))
+                .and_then(|j| run.labels(lang).get(j))
                 .cloned()
                 .unwrap_or_else(|| path.to_string())
         };
