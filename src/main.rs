@@ -4,6 +4,7 @@
 
 mod cmd_check;
 mod cmd_estimate;
+mod cmd_municipalities;
 mod cmd_pseudonymize;
 mod cmd_synth;
 mod render;
@@ -111,6 +112,10 @@ enum Command {
     /// Estimate effects from case data: matched comparison, difference-in-differences by
     /// department and year since start, bootstrap intervals (aggregates only).
     Estimate(cmd_estimate::EstimateArgs),
+    /// Run one scenario over many municipalities (all 98 or a list), each with its own prices,
+    /// department map, cohort size and, with case data and a study, its own estimated effects;
+    /// ranked table, regions, forest plot and where the differences come from.
+    Municipalities(cmd_municipalities::MunicipalitiesArgs),
     /// Write copies of case-data tables with person ids replaced by keyed pseudonyms.
     Pseudonymize(cmd_pseudonymize::PseudonymizeArgs),
 }
@@ -266,6 +271,11 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             };
             emit(&compare(&scenarios, &out, &o)?);
             emit(&format!("Results written to {}", out.display()));
+            Ok(())
+        }
+        Command::Municipalities(args) => {
+            emit(&cmd_municipalities::run(&args)?);
+            emit(&format!("Results written to {}", args.out.display()));
             Ok(())
         }
         Command::Synth(args) => cmd_synth::run(&args),

@@ -288,7 +288,10 @@ fn compare_puts_scenarios_side_by_side() {
     assert!(png.len() > 20_000);
     let svg = std::fs::read_to_string(out.join("charts/scenario_comparison.svg")).unwrap();
     assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
-    assert!(svg.contains("Scenarier sammenlignet"), "the chart in Danish");
+    assert!(
+        svg.contains("Scenarier sammenlignet"),
+        "the chart in Danish"
+    );
     let html = std::fs::read_to_string(out.join("comparison.html")).unwrap();
     for r in references(&html) {
         assert!(r.starts_with("data:image/png;base64,"), "{r}");

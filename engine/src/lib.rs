@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod model;
 pub mod montecarlo;
+pub mod municipalities;
 pub mod param;
 pub mod report;
 pub mod scenario;

@@ -21,6 +21,7 @@
 mod compare;
 mod cumulative;
 mod flows;
+mod forest;
 pub mod labels;
 mod matrix;
 mod npv;
@@ -146,6 +147,21 @@ pub fn render_comparison(
     let mut out = Vec::new();
     let fmt = style::Fmt { lang };
     both(&compare::Compare { cmp, fmt }, &mut out)?;
+    Ok(out)
+}
+
+/// The charts of a municipality comparison: the forest plot of NPV per participant
+/// (`charts/municipalities_forest.png|svg`) and the decomposition of the spread
+/// (`charts/municipalities_spread.png|svg`).
+pub fn render_municipalities(
+    cmp: &crate::municipalities::Comparison,
+    lang: style::Lang,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    register_font()?;
+    let fmt = style::Fmt { lang };
+    let mut out = Vec::new();
+    both(&forest::Forest { cmp, fmt }, &mut out)?;
+    both(&forest::SpreadChart { cmp, fmt }, &mut out)?;
     Ok(out)
 }
 
