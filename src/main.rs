@@ -28,8 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, manifest.json and the
-    /// charts (charts/*.png, charts/*.svg).
+    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, budget.csv (with a
+    /// [budget] section), the workbook report.xlsx, manifest.json and the charts
+    /// (charts/*.png, charts/*.svg).
     Run {
         /// Scenario file (TOML, format som-scenario/1).
         scenario: PathBuf,
@@ -62,6 +63,9 @@ enum Command {
         /// Do not draw the charts (charts/*.png and charts/*.svg).
         #[arg(long)]
         no_charts: bool,
+        /// Do not write the Excel workbook (report.xlsx).
+        #[arg(long)]
+        no_workbook: bool,
     },
     /// Check scenario files without running them.
     Validate {
@@ -121,6 +125,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             payback_within,
             switch,
             no_charts,
+            no_workbook,
         } => {
             let out = out.unwrap_or_else(|| default_out(&scenario));
             let mc = RunOptions {
@@ -130,6 +135,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 payback_within,
                 switch,
                 charts: !no_charts,
+                workbook: !no_workbook,
             };
             let run = run_to(&scenario, &out, &mc)?;
             if json {
@@ -251,6 +257,7 @@ struct RunOptions {
     payback_within: u32,
     switch: Vec<String>,
     charts: bool,
+    workbook: bool,
 }
 
 impl Default for RunOptions {
@@ -262,6 +269,7 @@ impl Default for RunOptions {
             payback_within: 4,
             switch: Vec::new(),
             charts: true,
+            workbook: true,
         }
     }
 }
@@ -296,8 +304,9 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         "keep_draws": o.keep_draws,
         "switch": o.switch,
         "charts": o.charts,
+        "workbook": o.workbook,
     });
-    let files = run.output_files(options, o.keep_draws, o.charts)?;
+    let files = run.output_files(options, o.keep_draws, o.charts, o.workbook)?;
     engine::write_outputs(out, &files)?;
     tracing::debug!(out = %out.display(), "written");
     Ok(run)

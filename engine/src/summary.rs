@@ -60,6 +60,10 @@ pub struct Summary {
     pub conventions: Conventions,
     #[serde(flatten)]
     pub results: Results,
+    /// The budget view (budget years in the budget's prices, gross / refusion / net by
+    /// department, distribution keys), when the scenario has a `[budget]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::BudgetView>,
     /// Every numeric input (θ) at its base value, by field path.
     pub inputs: Vec<ParamSlot>,
     /// Monte Carlo summaries, when the run drew from the inputs' distributions.
@@ -146,6 +150,10 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     let f = model.evaluate(theta.view());
     let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
+    let budget = model
+        .budget
+        .as_ref()
+        .map(|plan| crate::budget::compute(plan, &model, flows.view()));
     let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
     let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| Uncertainty {
         correlations: loaded.scenario.correlations.clone(),
@@ -169,6 +177,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         },
         conventions: model.conventions.clone(),
         results,
+        budget,
         inputs: model.params.clone(),
         provenance: Provenance {
             som_version: VERSION,
@@ -250,14 +259,16 @@ impl Run {
         Some(DataFrame::new_infer_height(cols))
     }
 
-    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json,
-    /// draws.parquet when `keep_draws` (and the run drew), and the charts (`charts/*.png` and
-    /// `charts/*.svg`, see [`crate::charts`]) when `charts`.
+    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, budget.csv (with a
+    /// budget view), manifest.json, draws.parquet when `keep_draws` (and the run drew), the
+    /// charts (`charts/*.png` and `charts/*.svg`, see [`crate::charts`]) when `charts`, and the
+    /// workbook `report.xlsx` ([`crate::workbook`]) when `workbook`.
     pub fn output_files(
         &self,
         options: serde_json::Value,
         keep_draws: bool,
         charts: bool,
+        workbook: bool,
     ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut files = Vec::new();
         let summary =
@@ -268,6 +279,12 @@ impl Run {
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
+        if let Some(b) = &self.summary.budget {
+            files.push((
+                crate::budget::CSV_FILE.to_string(),
+                crate::budget::csv(b).into_bytes(),
+            ));
+        }
         if keep_draws && let Some(df) = self.draws_frame() {
             let mut df = df.map_err(|e| out_err("draws.parquet", e))?;
             let bytes = parquet_bytes(&mut df).map_err(|e| out_err("draws.parquet", e))?;
@@ -282,6 +299,12 @@ impl Run {
                 "charts rendered"
             );
             files.extend(rendered);
+        }
+        if workbook {
+            files.push((
+                crate::workbook::FILE.to_string(),
+                crate::workbook::workbook(self)?,
+            ));
         }
         let outputs: Vec<serde_json::Value> = files
             .iter()
