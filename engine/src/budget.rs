@@ -530,6 +530,21 @@ of the gross under the line's rule; net = gross − refusion. A distribution key
 giving department's net gain of a year (−net, when positive) to the receiving department; the \
 total is unchanged.";
 
+/// What each distribution key `(from, to, share)` moves in each year, given every department's
+/// net by year (`net[department][year]`, expenditure +): `share × max(0, −net[from][year])`, the
+/// giving department's net gain before any key (keys do not chain). Each amount is added to
+/// `from` and taken from `to`, so the total of every year is unchanged.
+pub fn key_transfers(net: &[Vec<f64>], keys: &[(usize, usize, f64)]) -> Vec<Vec<f64>> {
+    keys.iter()
+        .map(|&(from, _, share)| {
+            net[from]
+                .iter()
+                .map(|&x| share * (-x).max(0.0) + 0.0)
+                .collect()
+        })
+        .collect()
+}
+
 /// Apply a plan to the flows of one draw (`[cell, year]`, price-year prices).
 pub fn compute(plan: &Plan, model: &Model, flows: ArrayView2<f64>) -> BudgetView {
     let ny = plan.years.len();
@@ -557,11 +572,17 @@ pub fn compute(plan: &Plan, model: &Model, flows: ArrayView2<f64>) -> BudgetView
         }
     }
     let mut keys = plan.keys.clone();
-    for k in &mut keys {
-        k.transfer = (0..ny)
-            .map(|j| k.share * (-a[k.from_pos][j].net).max(0.0) + 0.0)
-            .collect();
-        k.transfer_total = k.transfer.iter().sum::<f64>() + 0.0;
+    let nets: Vec<Vec<f64>> = a
+        .iter()
+        .map(|r| r.iter().map(|x| x.net).collect())
+        .collect();
+    let spec: Vec<(usize, usize, f64)> = keys
+        .iter()
+        .map(|k| (k.from_pos, k.to_pos, k.share))
+        .collect();
+    for (k, t) in keys.iter_mut().zip(key_transfers(&nets, &spec)) {
+        k.transfer_total = t.iter().sum::<f64>() + 0.0;
+        k.transfer = t;
     }
     for k in &keys {
         for (j, &x) in k.transfer.iter().enumerate() {
@@ -1361,6 +1382,235 @@ mod tests {
         assert!((r.case_refusion(2_500_000.0, 1.0) - 747_500.0).abs() < 1e-6);
         // Thresholds moved by a factor 1.1: 1,000,000 − 913,000 = 87,000 × 25 % = 21,750.
         assert!((r.case_refusion(1_000_000.0, 1.1) - 21_750.0).abs() < 1e-6);
+    }
+
+    const SCENARIO: &str = r#"name = "budget test"
+price_year = 2025
+first_year = 2026
+horizon = 6
+
+[[cohort]]
+start = 2026
+participants = 10
+
+[intervention]
+duration = 1
+department = "born_familie"
+
+[[intervention.cost]]
+name = "Coordinator"
+amount = 100000
+
+[success]
+net = 0.5
+
+[persistence]
+onset = "at_start"
+
+[[consequence]]
+name = "Kontanthjælp"
+item = "kontanthjaelp_med_born"
+units = -1
+
+[[consequence]]
+name = "Placement"
+amount = -1000000
+department = "born_familie"
+
+[budget]
+years = 3
+
+[[budget.refusion]]
+item = "kontanthjaelp_med_born"
+rule = "forsorgelsesydelser_2016"
+weeks = [1, 52]
+
+[[budget.refusion]]
+line = "Placement"
+rule = "sel_176_2020"
+case_cost = 2000000
+
+[[budget.key]]
+from = "beskaeftigelse"
+to = "born_familie"
+share = 0.5
+"#;
+
+    fn run(text: &str) -> crate::summary::Run {
+        let source = Source::new("t.toml", text);
+        let scenario: Scenario = source.parse().unwrap();
+        let loaded = crate::io::Loaded {
+            scenario,
+            source,
+            catalogues: Catalogues::builtin().unwrap(),
+            estimates: None,
+        };
+        crate::summary::run(&loaded).unwrap()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-6 * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn index_projection_by_hand() {
+        let b = run(SCENARIO).summary.budget.unwrap();
+        assert_eq!(b.years, vec![2026, 2027, 2028]);
+        let ix = &b.indices[0];
+        assert_eq!(ix.id, "budget_pl");
+        // 2025 prices → 2026: × 1.028; → 2027: × 1.028² = 1.056784; → 2028: × 1.028³ =
+        // 1.086373952 (the FL2025 2024→25 general P/L held constant).
+        assert!(close(ix.factors[0], 1.028));
+        assert!(close(ix.factors[1], 1.056784));
+        assert!(close(ix.factors[2], 1.086373952));
+        assert_eq!(ix.assumption_years, vec![2026, 2027, 2028]);
+        // The coordinator, 10 × 100,000 = 1,000,000 kr. (2025 prices) in 2026 only, is
+        // 1,028,000 kr. in 2026 prices.
+        let bf = b
+            .departments
+            .iter()
+            .find(|d| d.id == "born_familie")
+            .unwrap();
+        assert!(close(bf.years[0].amounts.gross, 1_028_000.0 - 5_140_000.0));
+        // In the budget year's p/l every year uses the 2026 factor.
+        let fixed = run(&SCENARIO.replace("years = 3", "years = 3\nprices = \"budget_year\""));
+        let b2 = fixed.summary.budget.unwrap();
+        assert_eq!(b2.price_level, "2026 p/l");
+        assert!(close(b2.indices[0].factors[2], 1.028));
+        let e2 = b2
+            .departments
+            .iter()
+            .find(|d| d.id == "beskaeftigelse")
+            .unwrap();
+        // −5 person-years × 196,584 × 1.028 (2024 → 2025) × 1.028 (→ 2026 p/l).
+        assert!(close(
+            e2.years[2].amounts.gross,
+            -5.0 * 196_584.0 * 1.028 * 1.028
+        ));
+    }
+
+    #[test]
+    fn cash_benefit_refusion_by_hand() {
+        let b = run(SCENARIO).summary.budget.unwrap();
+        let e = b
+            .departments
+            .iter()
+            .find(|d| d.id == "beskaeftigelse")
+            .unwrap();
+        let y = &e.years[0].amounts;
+        // kontanthjaelp_med_born: kommune 157,267.20 + stat 39,316.80 = 196,584 kr. (2024),
+        // × 1.028 → 202,088.352 (2025), × 1.028 → 207,746.826 (2026 prices). 10 participants ×
+        // net success 0.5 × −1 unit = −5 person-years: gross −1,038,734.13 kr.
+        assert!(close(y.gross, -1_038_734.129_28));
+        // The ledger has the kommune's 80 %: −830,987.30; the stat's 20 % is added back.
+        assert!(close(y.ledger, -830_987.303_424));
+        assert!(close(y.state_part, -207_746.825_856));
+        // Weeks 1–52: (4 × 0.8 + 22 × 0.4 + 26 × 0.3) / 52 = 19.8 / 52 = 0.380769…; refusion
+        // −1,038,734.13 × 0.380769 = −395,518.00; net −643,216.13: the municipality saves less
+        // than the ledger's kommune part (−830,987.30, the catalogue's split after week 52),
+        // because early weeks of a spell carry more refusion.
+        assert!(close(y.refusion, -395_517.995_379_692));
+        assert!(close(y.net, -643_216.133_900_308));
+        let r = &b.refusion[0];
+        assert!(close(r.share, 19.8 / 52.0));
+        // Second year: −5 × 196,584 × 1.028³ = −1,067,818.68.
+        assert!(close(e.years[1].amounts.gross, -1_067_818.684_899_84));
+    }
+
+    #[test]
+    fn expensive_case_refusion_by_hand() {
+        let b = run(SCENARIO).summary.budget.unwrap();
+        let r = &b.refusion[1];
+        // Thresholds 830,000 / 1,630,000 / 2,050,000 (2020) × 1.020 × 1.043 × 1.025 × 1.040 ×
+        // 1.028 = × 1.165828853 → 967,637.95 / 1,900,301.03 / 2,389,949.15 (2025 prices).
+        assert!(close(r.thresholds[0], 967_637.948_222_4));
+        assert!(close(r.thresholds[1], 1_900_301.030_846_4));
+        // A case of 2,000,000 kr.: 25 % × (1,900,301.03 − 967,637.95) + 50 % × (2,000,000 −
+        // 1,900,301.03) = 233,165.77 + 49,849.48 = 283,015.26; share 0.1415076.
+        assert!(close(r.share, 283_015.255_232_8 / 2_000_000.0));
+        let bf = b
+            .departments
+            .iter()
+            .find(|d| d.id == "born_familie")
+            .unwrap();
+        let y = &bf.years[0].amounts;
+        // Placements −5 × 1,000,000 × 1.028 = −5,140,000; refusion × 0.1415076 = −727,349.21;
+        // with the coordinator's 1,028,000: gross −4,112,000, net −3,384,650.79.
+        assert!(close(y.gross, -4_112_000.0));
+        assert!(close(y.refusion, -727_349.205_948_296));
+        assert!(close(y.net, -3_384_650.794_051_704));
+        // No state part: the placement is a kommune amount line (gross in the ledger).
+        assert_eq!(y.state_part, 0.0);
+    }
+
+    #[test]
+    fn keys_hand_gains_back_and_keep_the_total() {
+        let b = run(SCENARIO).summary.budget.unwrap();
+        let e = b
+            .departments
+            .iter()
+            .find(|d| d.id == "beskaeftigelse")
+            .unwrap();
+        let bf = b
+            .departments
+            .iter()
+            .find(|d| d.id == "born_familie")
+            .unwrap();
+        // 50 % of Employment's net gain 643,216.13 = 321,608.07 goes to Children and families.
+        assert!(close(b.keys[0].transfer[0], 321_608.066_950_154));
+        assert!(close(e.years[0].amounts.transfer, 321_608.066_950_154));
+        assert!(close(bf.years[0].amounts.transfer, -321_608.066_950_154));
+        assert!(close(
+            bf.years[0].amounts.net_after_keys,
+            -3_706_258.861_001_858
+        ));
+        for j in 0..3 {
+            let t = &b.total.years[j].amounts;
+            assert!(t.transfer.abs() < 1e-6);
+            assert!(close(t.net_after_keys, t.net));
+            let sum: f64 = b
+                .departments
+                .iter()
+                .map(|d| d.years[j].amounts.net_after_keys)
+                .sum();
+            assert!(close(sum, t.net));
+        }
+        // Without the section's refusion lines, gross = ledger = net for every department.
+        let plain = run(&SCENARIO
+            .split("[[budget.refusion]]")
+            .next()
+            .unwrap()
+            .to_string());
+        let pb = plain.summary.budget.unwrap();
+        for d in &pb.departments {
+            for y in &d.years {
+                assert_eq!(y.amounts.refusion, 0.0);
+                assert_eq!(y.amounts.gross, y.amounts.ledger);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn keys_preserve_the_total(
+            net in proptest::collection::vec(proptest::collection::vec(-1e7f64..1e7, 4), 5),
+            keys in proptest::collection::vec((0usize..5, 0usize..5, 0.0f64..0.5), 0..6),
+        ) {
+            let keys: Vec<(usize, usize, f64)> =
+                keys.into_iter().filter(|k| k.0 != k.1).collect();
+            let t = key_transfers(&net, &keys);
+            for j in 0..4 {
+                let mut after: Vec<f64> = net.iter().map(|r| r[j]).collect();
+                for (k, &(from, to, _)) in keys.iter().enumerate() {
+                    proptest::prop_assert!(t[k][j] >= 0.0);
+                    after[from] += t[k][j];
+                    after[to] -= t[k][j];
+                }
+                let before: f64 = net.iter().map(|r| r[j]).sum();
+                let after: f64 = after.iter().sum();
+                proptest::prop_assert!((before - after).abs() <= 1e-6);
+            }
+        }
     }
 
     #[test]
