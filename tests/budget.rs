@@ -495,6 +495,27 @@ fn unknown_price_index_and_unknown_field() {
         "budget.index",
         "unknown price index `kl_pl`",
     );
+    let t = GOOD.replace(
+        "years = 4",
+        "years = 4\ndepartment_index = { beskaeftigelse = \"budget_pl\", skolen = \"budget_pl\" }",
+    );
+    let l = line_of(&t, "department_index = ");
+    expect_error(
+        "department-index",
+        &t,
+        l,
+        "budget.department_index.skolen",
+        "unknown department `skolen` (did you mean `skole`?)",
+    );
+    let t = GOOD.replace("years = 4", "years = 4\nmunicipality = \"komune\"");
+    let l = line_of(&t, "municipality = ");
+    expect_error(
+        "municipality",
+        &t,
+        l,
+        "budget.municipality",
+        "unknown actor `komune` (did you mean `kommune`?)",
+    );
     let t = GOOD.replace("years = 4", "years = 4\nprice = \"current\"");
     let l = line_of(&t, "price = ");
     expect_error(

@@ -63,6 +63,17 @@ impl Styles {
     }
 }
 
+/// Longest text Excel keeps in one cell (characters); longer text is cut there.
+const MAX_TEXT: usize = 32_767;
+
+/// `s`, cut to what one cell can hold.
+fn fit(s: &str) -> &str {
+    match s.char_indices().nth(MAX_TEXT) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 /// A worksheet being filled row by row.
 struct Sheet<'a> {
     ws: &'a mut Worksheet,
@@ -99,7 +110,7 @@ impl<'a> Sheet<'a> {
 
     fn text(&mut self, s: &str, f: &Format) -> Result<()> {
         self.ws
-            .write_string_with_format(self.row, 0, s, f)
+            .write_string_with_format(self.row, 0, fit(s), f)
             .map_err(err)?;
         self.row += 1;
         Ok(())
@@ -121,7 +132,7 @@ impl<'a> Sheet<'a> {
             let (x, f) = match v {
                 V::S(s) => {
                     self.ws
-                        .write_string_with_format(self.row, c, *s, &st.text)
+                        .write_string_with_format(self.row, c, fit(s), &st.text)
                         .map_err(err)?;
                     continue;
                 }
@@ -724,4 +735,16 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cut_to_what_a_cell_holds() {
+        let long = "æ".repeat(MAX_TEXT + 10);
+        assert_eq!(fit(&long).chars().count(), MAX_TEXT);
+        assert_eq!(fit("kr."), "kr.");
+    }
 }
