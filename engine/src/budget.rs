@@ -720,6 +720,22 @@ pub(crate) fn resolve(
     let root = FieldPath::root().key("budget");
     let src = cx.src;
     let sc = cx.sc;
+    // The refusion rules: the scenario's catalogue, or the bundled one (a scenario compiled
+    // without `io`, e.g. in tests).
+    let builtin;
+    let refusion_cat = match &cx.cat.refusion {
+        Some(c) => Some(c),
+        None => match RefusionCatalogue::builtin() {
+            Ok(c) => {
+                builtin = c;
+                Some(&builtin)
+            }
+            Err(e) => {
+                diags.extend(e.diagnostics().iter().cloned());
+                None
+            }
+        },
+    };
     let mut d = |path: &FieldPath, msg: String| diags.push(src.diag(path, msg));
 
     // Actors.
@@ -938,20 +954,6 @@ pub(crate) fn resolve(
     indices.retain(|u| !u.departments.is_empty());
 
     // Refusion.
-    let builtin;
-    let refusion_cat = match &cx.cat.refusion {
-        Some(c) => Some(c),
-        None => match RefusionCatalogue::builtin() {
-            Ok(c) => {
-                builtin = c;
-                Some(&builtin)
-            }
-            Err(e) => {
-                diags_extend(&mut d, e);
-                None
-            }
-        },
-    };
     let mut cell_share: Vec<Option<(f64, usize)>> = vec![None; cx.cells.len()];
     let mut refusion = Vec::new();
     for (i, r) in sec.refusion.iter().enumerate() {
@@ -1293,12 +1295,6 @@ pub(crate) fn resolve(
         keys,
         price_level,
     })
-}
-
-fn diags_extend(d: &mut impl FnMut(&FieldPath, String), e: Error) {
-    for x in e.diagnostics() {
-        d(&FieldPath::root(), x.to_string());
-    }
 }
 
 /// The annual cost of one case of a catalogue item: its price for the municipality in the
