@@ -29,8 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, manifest.json and the
-    /// charts (charts/*.png, charts/*.svg).
+    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, budget.csv (with a
+    /// [budget] section), the workbook report.xlsx, manifest.json and the charts
+    /// (charts/*.png, charts/*.svg).
     Run {
         /// Scenario file (TOML, format som-scenario/1).
         scenario: PathBuf,
@@ -63,6 +64,9 @@ enum Command {
         /// Do not draw the charts (charts/*.png and charts/*.svg).
         #[arg(long)]
         no_charts: bool,
+        /// Do not write the Excel workbook (report.xlsx).
+        #[arg(long)]
+        no_workbook: bool,
         /// Language of the HTML report and the Markdown summary: da or en.
         #[arg(long, default_value = "en", value_name = "da|en")]
         lang: engine::report::Lang,
@@ -153,6 +157,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             switch,
             no_charts,
             lang,
+            no_workbook,
         } => {
             let out = out.unwrap_or_else(|| default_out(&scenario));
             let mc = RunOptions {
@@ -163,6 +168,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 switch,
                 charts: !no_charts,
                 lang,
+                workbook: !no_workbook,
             };
             let run = run_to(&scenario, &out, &mc)?;
             if json {
@@ -330,6 +336,7 @@ struct RunOptions {
     switch: Vec<String>,
     charts: bool,
     lang: engine::report::Lang,
+    workbook: bool,
 }
 
 impl Default for RunOptions {
@@ -342,6 +349,7 @@ impl Default for RunOptions {
             switch: Vec::new(),
             charts: true,
             lang: engine::report::Lang::En,
+            workbook: true,
         }
     }
 }
@@ -384,11 +392,13 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         "switch": o.switch,
         "charts": o.charts,
         "lang": o.lang,
+        "workbook": o.workbook,
     });
     let outputs = engine::OutputOptions {
         keep_draws: o.keep_draws,
         charts: o.charts,
         reports: true,
+        workbook: o.workbook,
         lang: o.lang,
     };
     let files = run.output_files(options, &outputs)?;

@@ -179,6 +179,22 @@ fn english_report_is_the_default_and_uses_english_numbers() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains(&format!("{} kr.", grouped(npv, ','))));
     assert!(md.contains("deterministic run"));
+    // The budget view of the scenario's [budget] section: gross, refusion, net, after keys.
+    let b = &s["budget"];
+    assert!(b.is_object(), "families-one-plan has a [budget] section");
+    assert!(html.contains("Budget view") && html.contains("Net after keys"));
+    for k in ["gross", "refusion", "net", "net_after_keys"] {
+        let v = b["total"]["sum"][k].as_f64().unwrap();
+        assert!(
+            html.contains(&format!(">{}<", grouped(v, ','))),
+            "budget {k} {v}"
+        );
+    }
+    assert!(md.contains("Budget view, municipality"));
+    for y in b["total"]["years"].as_array().unwrap() {
+        let v = y["net_after_keys"].as_f64().unwrap();
+        assert!(md.contains(&grouped(v, ',')), "budget year {y}");
+    }
     // Same inputs, same bytes.
     let again = run_report("report-en-again", "models/families-one-plan.toml", &[]);
     for f in ["report.html", "summary.md"] {

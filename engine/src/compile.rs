@@ -1152,6 +1152,19 @@ impl<'a> Builder<'a> {
             _ => Vec::new(),
         };
         let (ranges, switching) = self.sensitivity();
+        let budget = sc.budget.as_ref().and_then(|sec| {
+            let cx = crate::budget::Context {
+                sc,
+                src: self.src,
+                cat: self.cat,
+                actors: &self.actors,
+                departments: &self.departments,
+                items: &self.items,
+                cells: &self.cells,
+                horizon: h as usize,
+            };
+            crate::budget::resolve(sec, &cx, &mut self.diags)
+        });
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
         }
@@ -1187,6 +1200,7 @@ impl<'a> Builder<'a> {
             joint: joint_sets,
             ranges,
             switching,
+            budget,
         })
     }
 

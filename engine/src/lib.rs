@@ -5,6 +5,7 @@
 //! ([`metrics`], [`ledger`], [`summary`]). Only [`io`] touches files; nothing here prints or
 //! exits the process.
 
+pub mod budget;
 pub mod builtin;
 pub mod casedata;
 pub mod catalogue;
@@ -29,6 +30,7 @@ pub mod source;
 pub mod special;
 pub mod summary;
 pub mod synth;
+pub mod workbook;
 
 pub use error::{Diagnostic, Error, Result};
 pub use io::{Loaded, load_scenario, write_outputs};

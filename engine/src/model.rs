@@ -296,6 +296,8 @@ pub struct Model {
     pub ranges: Vec<(usize, f64, f64)>,
     /// θ slots whose switching value the scenario asks for, besides the success rate.
     pub switching: Vec<usize>,
+    /// The checked `[budget]` section, when the scenario has one.
+    pub budget: Option<crate::budget::Plan>,
 }
 
 /// Flows of a chunk of draws.

@@ -60,6 +60,10 @@ pub struct Summary {
     pub conventions: Conventions,
     #[serde(flatten)]
     pub results: Results,
+    /// The budget view (budget years in the budget's prices, gross / refusion / net by
+    /// department, distribution keys), when the scenario has a `[budget]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::BudgetView>,
     /// Every numeric input (θ) at its base value, by field path.
     pub inputs: Vec<ParamSlot>,
     /// Monte Carlo summaries, when the run drew from the inputs' distributions.
@@ -80,6 +84,8 @@ pub struct OutputOptions {
     pub charts: bool,
     /// The HTML report and the Markdown summary.
     pub reports: bool,
+    /// The Excel workbook `report.xlsx`.
+    pub workbook: bool,
     /// The language of the reports.
     pub lang: crate::report::Lang,
 }
@@ -90,6 +96,7 @@ impl Default for OutputOptions {
             keep_draws: false,
             charts: true,
             reports: true,
+            workbook: true,
             lang: crate::report::Lang::En,
         }
     }
@@ -172,6 +179,10 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     let f = model.evaluate(theta.view());
     let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
+    let budget = model
+        .budget
+        .as_ref()
+        .map(|plan| crate::budget::compute(plan, &model, flows.view()));
     let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
     let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| Uncertainty {
         correlations: loaded.scenario.correlations.clone(),
@@ -195,6 +206,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         },
         conventions: model.conventions.clone(),
         results,
+        budget,
         inputs: model.params.clone(),
         provenance: Provenance {
             som_version: VERSION,
@@ -288,10 +300,11 @@ impl Run {
         Some(DataFrame::new_infer_height(cols))
     }
 
-    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json,
-    /// draws.parquet when `keep_draws` (and the run drew), the charts (`charts/*.png` and
-    /// `charts/*.svg`, see [`crate::charts`]) when `charts`, and the reports (`report.html`,
-    /// `summary.md`, see [`crate::report`]) when `reports`.
+    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, budget.csv (with a
+    /// budget view), manifest.json, draws.parquet when `keep_draws` (and the run drew), the
+    /// charts (`charts/*.png` and `charts/*.svg`, see [`crate::charts`]) when `charts`, the
+    /// reports (`report.html`, `summary.md`, see [`crate::report`]) when `reports`, and the
+    /// workbook `report.xlsx` ([`crate::workbook`]) when `workbook`.
     pub fn output_files(
         &self,
         options: serde_json::Value,
@@ -306,6 +319,12 @@ impl Run {
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
+        if let Some(b) = &self.summary.budget {
+            files.push((
+                crate::budget::CSV_FILE.to_string(),
+                crate::budget::csv(b).into_bytes(),
+            ));
+        }
         if out.keep_draws
             && let Some(df) = self.draws_frame()
         {
@@ -330,6 +349,12 @@ impl Run {
             files.push(("summary.md".to_string(), md.into_bytes()));
         }
         files.extend(charts);
+        if out.workbook {
+            files.push((
+                crate::workbook::FILE.to_string(),
+                crate::workbook::workbook(self)?,
+            ));
+        }
         let outputs: Vec<serde_json::Value> = files
             .iter()
             .map(|(name, bytes)| {

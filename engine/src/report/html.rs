@@ -89,6 +89,7 @@ pub fn render(run: &Run, charts: &[(String, Vec<u8>)], lang: Lang) -> String {
     r.groups(&mut h);
     r.who_pays(&mut h);
     r.years(&mut h);
+    r.budget(&mut h);
     r.charts(&mut h, charts);
     r.sensitivity(&mut h);
     r.assumptions(&mut h);
@@ -96,6 +97,9 @@ pub fn render(run: &Run, charts: &[(String, Vec<u8>)], lang: Lang) -> String {
     h.push_str("</main>\n</body>\n</html>\n");
     h
 }
+
+/// One line of the budget table: which amount it shows.
+type Pick = fn(&crate::budget::Amounts) -> f64;
 
 struct Report<'a> {
     run: &'a Run,
@@ -641,6 +645,128 @@ impl Report<'_> {
             h.push_str("</tr>\n");
         }
         h.push_str("</tbody></table></div>\n");
+    }
+
+    /// The budget view: the municipality's flows by department and budget year in the budget's
+    /// prices, gross, refusion and net, and after the distribution keys.
+    fn budget(&self, h: &mut String) {
+        let Some(b) = &self.run.summary.budget else {
+            return;
+        };
+        let keys = !b.keys.is_empty();
+        let _ = writeln!(
+            h,
+            "<h2>{}</h2>\n<p>{} {}. {}</p>",
+            self.t("Budget view", "Budgetvisning"),
+            self.t(
+                "The municipality's flows by department and budget year,",
+                "Kommunens strømme pr. forvaltning og budgetår,"
+            ),
+            esc(&b.price_level),
+            self.t(
+                "Expenditure +, saving −. Gross is what the municipality pays out before state \
+                 reimbursement (refusion); net is what it bears.",
+                "Udgift +, besparelse −. Brutto er det, kommunen betaler ud før statens refusion; \
+                 netto er det, kommunen selv bærer."
+            )
+        );
+        let _ = write!(
+            h,
+            "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th></th>",
+            self.t("Department", "Forvaltning")
+        );
+        for y in &b.years {
+            let _ = write!(h, "<th class=\"n\">{y}</th>");
+        }
+        let _ = writeln!(
+            h,
+            "<th class=\"n\">{}</th></tr></thead>\n<tbody>",
+            self.t("Sum", "I alt")
+        );
+        let lines: Vec<(&str, Pick)> = {
+            let mut v: Vec<(&str, Pick)> = vec![
+                (self.t("Gross", "Brutto"), |a| a.gross),
+                (self.t("Refusion", "Refusion"), |a| a.refusion),
+                (self.t("Net", "Netto"), |a| a.net),
+            ];
+            if keys {
+                v.push((self.t("Distribution keys", "Fordelingsnøgler"), |a| {
+                    a.transfer
+                }));
+                v.push((self.t("Net after keys", "Netto efter nøgler"), |a| {
+                    a.net_after_keys
+                }));
+            }
+            v
+        };
+        let rows = b.departments.iter().chain(std::iter::once(&b.total));
+        for (i, row) in rows.enumerate() {
+            let is_total = i == b.departments.len();
+            let name = if is_total {
+                self.t("Municipality, total", "Kommunen i alt").to_string()
+            } else {
+                department_name(self.run, self.lang, &row.id, &row.name)
+            };
+            for (k, (label, get)) in lines.iter().enumerate() {
+                let _ = write!(
+                    h,
+                    "<tr{}><td>{}</td><td>{}</td>",
+                    if is_total && k == 0 {
+                        " class=\"total\""
+                    } else {
+                        ""
+                    },
+                    if k == 0 { esc(&name) } else { String::new() },
+                    esc(label)
+                );
+                for y in &row.years {
+                    h.push_str(&self.amount_td(get(&y.amounts)));
+                }
+                h.push_str(&self.amount_td(get(&row.sum)));
+                h.push_str("</tr>\n");
+            }
+        }
+        h.push_str("</tbody></table></div>\n");
+        let mut notes = Vec::new();
+        for r in &b.refusion {
+            notes.push(format!(
+                "{}: {} — {} {} ({})",
+                esc(&r.applies_to),
+                esc(&r.rule_name),
+                self.t("state share", "statens andel"),
+                self.num.pct(r.share),
+                esc(&r.source)
+            ));
+        }
+        for k in &b.keys {
+            notes.push(format!(
+                "{} → {}: {} {} ({} {})",
+                esc(&department_name(self.run, self.lang, &k.from, &k.from)),
+                esc(&department_name(self.run, self.lang, &k.to, &k.to)),
+                self.num.pct(k.share),
+                self.t(
+                    "of the giving department's net gain",
+                    "af den afgivende forvaltnings nettogevinst"
+                ),
+                self.t("moves", "flytter"),
+                esc(&self.money(k.transfer_total))
+            ));
+        }
+        for i in &b.indices {
+            notes.push(format!(
+                "{}: {} ({})",
+                self.t("Index", "Indeks"),
+                esc(&i.name),
+                esc(&i.source)
+            ));
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(
+                h,
+                "<ul class=\"note\"><li>{}</li></ul>",
+                notes.join("</li><li>")
+            );
+        }
     }
 
     fn charts(&self, h: &mut String, charts: &[(String, Vec<u8>)]) {

@@ -170,6 +170,54 @@ pub fn render(run: &Run, lang: Lang) -> String {
         if cur.ends_with('.') { "" } else { "." }
     );
 
+    // The budget view: net by department and budget year (after the keys where there are any).
+    if let Some(b) = &s.budget {
+        let keys = !b.keys.is_empty();
+        let _ = write!(
+            o,
+            "\n### {} ({})\n\n| {} |",
+            t("Budget view, municipality", "Budgetvisning, kommunen"),
+            md_cell(&b.price_level),
+            t("Department", "Forvaltning")
+        );
+        for y in &b.years {
+            let _ = write!(o, " {y} |");
+        }
+        o.push_str("\n|---|");
+        for _ in &b.years {
+            o.push_str("---:|");
+        }
+        o.push('\n');
+        let pick = |a: &crate::budget::Amounts| if keys { a.net_after_keys } else { a.net };
+        for row in b.departments.iter().chain(std::iter::once(&b.total)) {
+            let name = if row.id == b.total.id {
+                format!("**{}**", t("Municipality, total", "Kommunen i alt"))
+            } else {
+                md_cell(&department_name(run, lang, &row.id, &row.name))
+            };
+            let _ = write!(o, "| {name} |");
+            for y in &row.years {
+                let _ = write!(o, " {} |", num.int(pick(&y.amounts)));
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(
+            o,
+            "\n{}",
+            if keys {
+                t(
+                    "Net after state refusion and distribution keys; expenditure +, saving −.",
+                    "Netto efter statsrefusion og fordelingsnøgler; udgift +, besparelse −.",
+                )
+            } else {
+                t(
+                    "Net after state refusion; expenditure +, saving −.",
+                    "Netto efter statsrefusion; udgift +, besparelse −.",
+                )
+            }
+        );
+    }
+
     // Who pays, who gains, in a sentence per investing department.
     let w = &res.who_pays_who_gains;
     if !w.investing.is_empty() && !w.gaining.is_empty() {
