@@ -98,6 +98,19 @@ pub fn render(run: &Run, charts: &[(String, Vec<u8>)], lang: Lang) -> String {
     h
 }
 
+/// The budget view's price level in words.
+pub(crate) fn budget_prices(lang: Lang, b: &crate::budget::BudgetView) -> String {
+    match (b.prices, lang) {
+        (crate::budget::Prices::Current, Lang::Da) => {
+            "løbende priser (hvert år i egne p/l)".to_string()
+        }
+        (crate::budget::Prices::Current, Lang::En) => {
+            "current prices (each year in its own p/l)".to_string()
+        }
+        _ => b.price_level.clone(),
+    }
+}
+
 /// One line of the budget table: which amount it shows.
 type Pick = fn(&crate::budget::Amounts) -> f64;
 
@@ -662,7 +675,7 @@ impl Report<'_> {
                 "The municipality's flows by department and budget year,",
                 "Kommunens strømme pr. forvaltning og budgetår,"
             ),
-            esc(&b.price_level),
+            esc(&budget_prices(self.lang, b)),
             self.t(
                 "Expenditure +, saving −. Gross is what the municipality pays out before state \
                  reimbursement (refusion); net is what it bears.",
@@ -719,10 +732,11 @@ impl Report<'_> {
                     if k == 0 { esc(&name) } else { String::new() },
                     esc(label)
                 );
+                // Expenditure + and saving − here: no colour, which would read as good or bad.
                 for y in &row.years {
-                    h.push_str(&self.amount_td(get(&y.amounts)));
+                    let _ = write!(h, "<td class=\"n\">{}</td>", self.num.int(get(&y.amounts)));
                 }
-                h.push_str(&self.amount_td(get(&row.sum)));
+                let _ = write!(h, "<td class=\"n\">{}</td>", self.num.int(get(&row.sum)));
                 h.push_str("</tr>\n");
             }
         }

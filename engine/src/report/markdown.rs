@@ -177,7 +177,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
             o,
             "\n### {} ({})\n\n| {} |",
             t("Budget view, municipality", "Budgetvisning, kommunen"),
-            md_cell(&b.price_level),
+            md_cell(&super::html::budget_prices(lang, b)),
             t("Department", "Forvaltning")
         );
         for y in &b.years {
