@@ -47,6 +47,10 @@ pub struct MunicipalitiesArgs {
     /// Bootstrap replicates of each municipality's estimates (default: the study's).
     #[arg(long)]
     pub replicates: Option<usize>,
+    /// Also write every municipality's total NPV draw by draw (draws.parquet), for regional sums
+    /// made elsewhere.
+    #[arg(long)]
+    pub keep_draws: bool,
     /// Years within which the payback probability is counted.
     #[arg(long, default_value_t = 4)]
     pub payback_within: u32,
@@ -246,7 +250,7 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
         "municipalities": locals.iter().map(|l| l.entry.code).collect::<Vec<_>>(),
         "inputs": inputs,
     });
-    let files = municipalities::output::files(&cmp, args.lang, manifest)?;
+    let files = municipalities::output::files(&cmp, args.lang, args.keep_draws, manifest)?;
     engine::write_outputs(&args.out, &files)?;
     Ok(cmp.markdown(args.lang))
 }

@@ -318,3 +318,106 @@ fn bad_lists_are_named_by_file_line_and_field() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("999"));
 }
+
+#[test]
+fn documented_list_runs() {
+    let doc = std::fs::read_to_string(root().join("docs/municipalities.md")).unwrap();
+    let block = doc
+        .split("```csv municipalities\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("docs/municipalities.md has a ```csv municipalities block");
+    let dir = scratch("muni-doc");
+    let list = dir.join("list.csv");
+    std::fs::write(&list, block).unwrap();
+    let out = dir.join("out");
+    let o = som(&[
+        "municipalities",
+        "models/families-one-plan.toml",
+        "--list",
+        list.to_str().unwrap(),
+        "--draws",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(rows(&out).len(), block.lines().count() - 1);
+}
+
+/// Quantile by linear interpolation between order statistics (type 7).
+fn type7(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+#[test]
+fn regions_are_sums_of_their_municipalities_draw_by_draw() {
+    let dir = scratch("muni-draws");
+    let list = dir.join("list.csv");
+    // Two in Hovedstaden at different price levels, one in Midtjylland.
+    std::fs::write(&list, "code,price_factor\n101,1.1\n147,0.9\n751,1\n").unwrap();
+    let out = dir.join("out");
+    let o = som(&[
+        "municipalities",
+        "models/youth-mental-health.toml",
+        "--list",
+        list.to_str().unwrap(),
+        "--draws",
+        "400",
+        "--keep-draws",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    use polars::prelude::{ParquetReader, SerReader};
+    let file = std::fs::File::open(out.join("draws.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(df.height(), 400);
+    let col = |n: &str| -> Vec<f64> {
+        df.column(n)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect()
+    };
+    let (a, b) = (col("npv_101"), col("npv_147"));
+    let mut sum: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+    let p = sum.iter().filter(|v| **v > 0.0).count() as f64 / 400.0;
+    sum.sort_by(f64::total_cmp);
+    let regions = read_json(&out.join("municipalities.json"))["regions"].clone();
+    let h = regions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "Hovedstaden")
+        .unwrap()
+        .clone();
+    assert_eq!(h["municipalities"], 2);
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+    assert!(
+        close(h["npv_low"].as_f64().unwrap(), type7(&sum, 0.05)),
+        "{h:#}"
+    );
+    assert!(
+        close(h["npv_high"].as_f64().unwrap(), type7(&sum, 0.95)),
+        "{h:#}"
+    );
+    assert!(close(h["p_npv_positive"].as_f64().unwrap(), p));
+    // The same draws of the national inputs everywhere: municipalities that differ only in price
+    // level move together, draw by draw.
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - ma) * (y - mb))
+        .sum::<f64>()
+        / n;
+    let sd = |v: &[f64], m: f64| (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt();
+    let corr = cov / (sd(&a, ma) * sd(&b, mb));
+    assert!(corr > 0.9, "correlation {corr}");
+}

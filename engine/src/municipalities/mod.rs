@@ -246,6 +246,10 @@ pub struct Comparison {
     pub regions: Vec<RegionRow>,
     pub spread: Vec<Spread>,
     pub notes: Vec<String>,
+    /// Every municipality's total NPV draw by draw (those with figures only), for regional sums
+    /// made elsewhere: `draws.parquet` with `--keep-draws`.
+    #[serde(skip)]
+    pub npv_draws: Vec<(u16, Vec<f64>)>,
 }
 
 /// What one municipality's run gives.
@@ -583,6 +587,11 @@ pub fn compare(
              and are left out."
         ));
     }
+    let npv_draws: Vec<(u16, Vec<f64>)> = done
+        .iter()
+        .filter(|x| x.row.status == "ok" && !x.npv_draws.is_empty())
+        .map(|x| (x.row.code, x.npv_draws.clone()))
+        .collect();
     let summary_model = base.compile()?;
     Ok(Comparison {
         format: FORMAT,
@@ -599,5 +608,6 @@ pub fn compare(
         regions,
         spread,
         notes,
+        npv_draws,
     })
 }

@@ -433,10 +433,31 @@ impl Comparison {
     }
 }
 
-/// Every file of a comparison, with `manifest` (the inputs and options) written last.
+/// `draws.parquet`: column `draw`, then `npv_<code>` for every municipality with figures.
+pub fn draws_parquet(cmp: &Comparison) -> crate::Result<Vec<u8>> {
+    use polars::prelude::*;
+    let n = cmp.npv_draws.first().map_or(0, |d| d.1.len());
+    let mut cols = vec![Column::new(
+        "draw".into(),
+        (0..n as u64).collect::<Vec<u64>>(),
+    )];
+    for (code, d) in &cmp.npv_draws {
+        cols.push(Column::new(format!("npv_{code}").into(), d.clone()));
+    }
+    let err = |e: PolarsError| crate::Error::Write {
+        path: "draws.parquet".into(),
+        message: e.to_string(),
+    };
+    let mut df = DataFrame::new_infer_height(cols).map_err(err)?;
+    crate::summary::parquet_bytes(&mut df).map_err(err)
+}
+
+/// Every file of a comparison, with `manifest` (the inputs and options) written last;
+/// `draws.parquet` too when `keep_draws`.
 pub fn files(
     cmp: &Comparison,
     lang: Lang,
+    keep_draws: bool,
     manifest: serde_json::Value,
 ) -> crate::Result<Vec<(String, Vec<u8>)>> {
     let charts = crate::charts::render_municipalities(cmp, lang)?;
@@ -460,6 +481,9 @@ pub fn files(
         ),
     ];
     files.extend(charts);
+    if keep_draws && cmp.draws > 0 {
+        files.push(("draws.parquet".to_string(), draws_parquet(cmp)?));
+    }
     let outputs: Vec<serde_json::Value> = files
         .iter()
         .map(|(name, bytes)| {
