@@ -161,7 +161,12 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
         study.disclosure_threshold = threshold;
         let prepared = crate::cmd_estimate::prepare(&case)?;
         tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "case data read");
-        let input = prepared.input();
+        // Transitions between states are not handed to a scenario: leave the states table out,
+        // or every municipality's estimation would scan all of it.
+        let input = engine::estimate::Input {
+            states: None,
+            ..prepared.input()
+        };
         let estimated: Vec<Result<Est, Error>> = locals
             .par_iter()
             .map(|l| {
@@ -171,7 +176,14 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
                 if !input.persons.municipality.contains(&code) {
                     return Ok(Est::NoPersons);
                 }
-                match estimate::estimate(&input, &s, &src) {
+                let t0 = std::time::Instant::now();
+                let r = estimate::estimate(&input, &s, &src);
+                tracing::debug!(
+                    code,
+                    seconds = t0.elapsed().as_secs_f64(),
+                    "municipality estimated"
+                );
+                match r {
                     Ok((e, d)) => {
                         let files = estimate::output::files(&e, &d)?;
                         let get =
@@ -186,6 +198,11 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
                             ),
                             boot.map(|b| (format!("{name}/bootstrap"), b)),
                         )?;
+                        tracing::debug!(
+                            code,
+                            seconds = t0.elapsed().as_secs_f64(),
+                            "municipality handed off"
+                        );
                         let persons = e.sample.participants_matched.unwrap_or(0);
                         let in_target = e.sample.participants_in_target.unwrap_or(0) as f64;
                         Ok(Est::Got(Box::new(est), persons, in_target))

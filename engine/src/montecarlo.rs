@@ -6,11 +6,12 @@
 //! and their results are combined in draw order.
 
 use crate::correlation::from_normal_score;
+use crate::dist::Dist;
 use crate::metrics::{BatchScratch, batch_with};
 pub use crate::metrics::{Draws, GroupDraws};
 use crate::model::{Flows, Model};
 use ndarray::Array2;
-use rand::distr::Distribution;
+use rand::distr::{Distribution, StandardUniform};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 use rand_distr::StandardNormal;
@@ -62,11 +63,24 @@ pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<
     let k = model.correlation.as_ref().map_or(0, |c| c.slots.len());
     let mut z = vec![0.0; k];
     let mut y = vec![0.0; k];
+    // Inputs drawn jointly from replicates take their value below; their own distribution (the
+    // replicates as a discrete distribution, for the tornado) need not be sampled, only its one
+    // uniform number consumed, so that every other input keeps its draw.
+    let mut replaced = vec![false; p];
+    for joint in model.joint.iter().filter(|j| j.replicates > 0) {
+        for &slot in &joint.slots {
+            replaced[slot] = matches!(model.params[slot].dist, Some(Dist::Discrete { .. }));
+        }
+    }
     for d in 0..n {
         let mut rng = ChaCha12Rng::seed_from_u64(seed);
         rng.set_stream((start + d) as u64);
         for (j, slot) in model.params.iter().enumerate() {
             theta[[d, j]] = match &slot.dist {
+                Some(_) if replaced[j] => {
+                    let _: f64 = StandardUniform.sample(&mut rng);
+                    slot.value
+                }
                 Some(dist) => dist.sample(&mut rng),
                 None => slot.value,
             };
