@@ -122,6 +122,7 @@ fn demo_runs_every_bundled_model() {
         for f in [
             "report.html",
             "summary.md",
+            "report.xlsx",
             "charts/costs_and_gains_by_year.png",
             "charts/cumulative_net_pv.svg",
         ] {

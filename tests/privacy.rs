@@ -138,6 +138,35 @@ fn no_output_holds_a_person_id_or_a_small_group() {
     assert_json_counts(&read_json(&est.join("estimates.json")), "estimates");
     assert!(ids.iter().all(|id| !stdout(&o).contains(id.as_str())));
 
+    // som municipalities with case data: aggregates only, every count of persons at least the
+    // threshold, a municipality without data shown without figures
+    let muni = out.join("municipalities");
+    let o = som(&[
+        "municipalities",
+        "models/examples/synthetic-estimated.toml",
+        BUNDLED,
+        "--study",
+        "models/studies/synthetic-all-segments.toml",
+        "--only",
+        "751,101",
+        "--draws",
+        "200",
+        "--replicates",
+        "100",
+        "--keep-draws",
+        "--out",
+        muni.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_no_ids(&muni, &ids);
+    let m = read_json(&muni.join("municipalities.json"));
+    assert_json_counts(&m, "municipalities");
+    let rows = m["rows"].as_array().unwrap();
+    let kbh = rows.iter().find(|r| r["code"] == 101).unwrap();
+    assert_ne!(kbh["status"], "ok");
+    assert!(kbh["npv"].is_null() && kbh["persons"].is_null());
+    assert!(ids.iter().all(|id| !stdout(&o).contains(id.as_str())));
+
     // som run and som demo read no case data; their outputs hold no ids either
     let demo = out.join("demo");
     let o = som(&["demo", "--out", demo.to_str().unwrap()]);
