@@ -248,7 +248,7 @@ pub fn run(args: &CheckArgs) -> Result<String, Error> {
             "disclosure_threshold": opts.disclosure_threshold,
             "pseudonymised": opts.key.is_some(),
             "inputs": inputs,
-            "outputs": files.iter().map(|(n, b)| serde_json::json!({"file": n, "bytes": b.len()})).collect::<Vec<_>>(),
+            "outputs": engine::io::output_hashes(&files),
         });
         files.push((
             engine::io::MANIFEST.to_string(),

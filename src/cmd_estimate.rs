@@ -87,7 +87,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
             "bootstrap": { "replicates": study.bootstrap.replicates, "seed": study.bootstrap.seed },
             "matching_seed": study.matching.seed,
             "inputs": inputs,
-            "outputs": files.iter().map(|(n, b)| serde_json::json!({"file": n, "bytes": b.len()})).collect::<Vec<_>>(),
+            "outputs": engine::io::output_hashes(&files),
         });
         files.push((
             engine::io::MANIFEST.to_string(),

@@ -40,7 +40,7 @@ pub fn run(args: &PseudonymizeArgs) -> Result<String, Error> {
         "som_version": engine::summary::VERSION,
         "command": "pseudonymize",
         "method": "P + first 20 hex digits of HMAC-SHA-256(key, id); CPR dashes removed first",
-        "outputs": files.iter().map(|(n, b)| serde_json::json!({"file": n, "bytes": b.len()})).collect::<Vec<_>>(),
+        "outputs": engine::io::output_hashes(&files),
     });
     files.push((
         engine::io::MANIFEST.to_string(),

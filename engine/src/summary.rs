@@ -355,16 +355,7 @@ impl Run {
                 crate::workbook::workbook(self)?,
             ));
         }
-        let outputs: Vec<serde_json::Value> = files
-            .iter()
-            .map(|(name, bytes)| {
-                serde_json::json!({
-                    "file": name,
-                    "bytes": bytes.len(),
-                    "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
-                })
-            })
-            .collect();
+        let outputs = crate::io::output_hashes(&files);
         let manifest = serde_json::json!({
             "format": "som-manifest/1",
             "som_version": VERSION,

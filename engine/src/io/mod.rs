@@ -155,6 +155,20 @@ pub fn load_scenario(path: &Path) -> Result<Loaded> {
 /// Name of the file that marks a directory as som's output.
 pub const MANIFEST: &str = "manifest.json";
 
+/// Every output file with its size and SHA-256, for a manifest.
+pub fn output_hashes(files: &[(String, Vec<u8>)]) -> Vec<serde_json::Value> {
+    files
+        .iter()
+        .map(|(name, bytes)| {
+            serde_json::json!({
+                "file": name,
+                "bytes": bytes.len(),
+                "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
+            })
+        })
+        .collect()
+}
+
 /// Write `files` (name, bytes; a name may have a subfolder, `charts/x.png`) into `dir` whole or
 /// not at all.
 ///

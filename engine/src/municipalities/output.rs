@@ -484,16 +484,7 @@ pub fn files(
     if keep_draws && cmp.draws > 0 {
         files.push(("draws.parquet".to_string(), draws_parquet(cmp)?));
     }
-    let outputs: Vec<serde_json::Value> = files
-        .iter()
-        .map(|(name, bytes)| {
-            serde_json::json!({
-                "file": name,
-                "bytes": bytes.len(),
-                "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
-            })
-        })
-        .collect();
+    let outputs = crate::io::output_hashes(&files);
     let mut m = manifest;
     m["outputs"] = serde_json::Value::Array(outputs);
     files.push((

@@ -548,16 +548,7 @@ pub fn files(runs: &[(String, &Run)], lang: Lang) -> crate::Result<Vec<(String, 
         ),
     ];
     files.extend(charts);
-    let outputs: Vec<serde_json::Value> = files
-        .iter()
-        .map(|(name, bytes)| {
-            serde_json::json!({
-                "file": name,
-                "bytes": bytes.len(),
-                "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
-            })
-        })
-        .collect();
+    let outputs = crate::io::output_hashes(&files);
     let scenarios: Vec<serde_json::Value> = runs
         .iter()
         .map(|(file, run)| {
