@@ -107,13 +107,19 @@ impl Chart for Forest<'_> {
         if left_out > 0 {
             notes.push(match f.lang {
                 Lang::En => format!(
-                    "{left_out} municipalities not shown: suppressed (fewer than {} persons) or \
-                     without enough case data.",
+                    "{left_out} {} not shown: suppressed (fewer than {} persons) or without \
+                     enough case data.",
+                    if left_out == 1 {
+                        "municipality"
+                    } else {
+                        "municipalities"
+                    },
                     c.disclosure_threshold
                 ),
                 Lang::Da => format!(
-                    "{left_out} kommuner vises ikke: diskretioneret (færre end {} personer) eller \
-                     uden nok sagsdata.",
+                    "{left_out} {} vises ikke: diskretioneret (færre end {} personer) eller uden \
+                     nok sagsdata.",
+                    if left_out == 1 { "kommune" } else { "kommuner" },
                     c.disclosure_threshold
                 ),
             });
@@ -261,7 +267,7 @@ impl Chart for SpreadChart<'_> {
             .margin_top(8)
             .margin_right(60)
             .x_label_area_size(48)
-            .build_cartesian_2d((lo * 100.0 - 5.0)..(hi * 100.0 + 5.0), 0.0..n)?;
+            .build_cartesian_2d((lo * 100.0 - 5.0)..(hi * 100.0 * 1.25 + 5.0), 0.0..n)?;
         let x_fmt = |v: &f64| format!("{} %", f.tick(*v));
         chart
             .configure_mesh()

@@ -246,6 +246,9 @@ pub struct Comparison {
     pub regions: Vec<RegionRow>,
     pub spread: Vec<Spread>,
     pub notes: Vec<String>,
+    /// The notes in Danish.
+    #[serde(skip)]
+    pub notes_da: Vec<String>,
     /// Every municipality's total NPV draw by draw (those with figures only), for regional sums
     /// made elsewhere: `draws.parquet` with `--keep-draws`.
     #[serde(skip)]
@@ -569,12 +572,38 @@ pub fn compare(
         })
         .collect();
     let mut notes = Vec::new();
+    let mut notes_da = Vec::new();
     let suppressed = done.iter().filter(|x| x.row.status == "suppressed").count();
     if suppressed > 0 {
-        notes.push(format!(
-            "{suppressed} municipalities have fewer than {} persons in the case data: their \
-             figures are suppressed and left out of their regions' sums.",
+        notes_da.push(format!(
+            "{suppressed} {} færre end {} personer i sagsdata: tallene er diskretioneret og \
+             udeladt af regionens sum.",
+            if suppressed == 1 {
+                "kommune har"
+            } else {
+                "kommuner har"
+            },
             o.threshold
+        ));
+        notes.push(format!(
+            "{suppressed} {} fewer than {} persons in the case data: {} suppressed and left \
+             out of {} sums.",
+            if suppressed == 1 {
+                "municipality has"
+            } else {
+                "municipalities have"
+            },
+            o.threshold,
+            if suppressed == 1 {
+                "its figures are"
+            } else {
+                "their figures are"
+            },
+            if suppressed == 1 {
+                "its region's"
+            } else {
+                "their regions'"
+            },
         ));
     }
     let skipped = done
@@ -582,9 +611,23 @@ pub fn compare(
         .filter(|x| x.row.status == "insufficient_data")
         .count();
     if skipped > 0 {
+        notes_da.push(format!(
+            "{skipped} {} for få sagsdata til at estimere egne effekter og er udeladt.",
+            if skipped == 1 {
+                "kommune har"
+            } else {
+                "kommuner har"
+            },
+        ));
         notes.push(format!(
-            "{skipped} municipalities have too little case data to estimate their own effects \
-             and are left out."
+            "{skipped} {} too little case data to estimate {} own effects and {} left out.",
+            if skipped == 1 {
+                "municipality has"
+            } else {
+                "municipalities have"
+            },
+            if skipped == 1 { "its" } else { "their" },
+            if skipped == 1 { "is" } else { "are" },
         ));
     }
     let npv_draws: Vec<(u16, Vec<f64>)> = done
@@ -608,6 +651,7 @@ pub fn compare(
         regions,
         spread,
         notes,
+        notes_da,
         npv_draws,
     })
 }

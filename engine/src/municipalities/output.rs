@@ -278,9 +278,13 @@ impl Comparison {
                 num.pct(s.interaction),
             );
         }
-        if !self.notes.is_empty() {
+        let notes = match lang {
+            Lang::Da => &self.notes_da,
+            Lang::En => &self.notes,
+        };
+        if !notes.is_empty() {
             o.push('\n');
-            for n in &self.notes {
+            for n in notes {
                 let _ = writeln!(o, "- {}", md_cell(n));
             }
         }
@@ -425,7 +429,11 @@ impl Comparison {
             );
         }
         h.push_str("</tbody></table></div>\n");
-        for n in &self.notes {
+        let notes = match lang {
+            Lang::Da => &self.notes_da,
+            Lang::En => &self.notes,
+        };
+        for n in notes {
             let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
         }
         h.push_str("</main>\n</body>\n</html>\n");
