@@ -17,6 +17,7 @@ pub mod error;
 pub mod estimate;
 pub mod io;
 pub mod ledger;
+pub mod markov;
 pub mod metrics;
 pub mod model;
 pub mod montecarlo;

@@ -68,6 +68,10 @@ pub struct Summary {
     /// One-way sensitivity (tornado) and switching values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// The state-transition form's results: per-arm costs and outcomes, cost per additional
+    /// outcome unit, trace, acceptability (`crate::markov::results`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markov: Option<crate::markov::results::MarkovReport>,
     pub provenance: Provenance,
 }
 
@@ -153,6 +157,12 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     });
     let interval = mc.map_or(McOptions::default().interval, |o| o.interval);
     let sensitivity = Some(analyse(&model, interval, &switch));
+    let markov = crate::markov::results::report(&model, flows.view(), &f).map(|mut r| {
+        if let Some(d) = &draws {
+            r.uncertainty = crate::markov::results::uncertainty(&model, d, interval, &r);
+        }
+        r
+    });
     let sc = &loaded.scenario;
     let summary = Summary {
         format: SUMMARY_FORMAT,
@@ -178,6 +188,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         },
         uncertainty,
         sensitivity,
+        markov,
     };
     let input_labels = crate::charts::labels::input_labels(sc, &model.params);
     Ok(Run {
@@ -268,6 +279,12 @@ impl Run {
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
+        if let Some(m) = &self.summary.markov {
+            files.push((
+                "markov_trace.csv".to_string(),
+                crate::markov::results::trace_csv(m),
+            ));
+        }
         if keep_draws && let Some(df) = self.draws_frame() {
             let mut df = df.map_err(|e| out_err("draws.parquet", e))?;
             let bytes = parquet_bytes(&mut df).map_err(|e| out_err("draws.parquet", e))?;
@@ -302,6 +319,18 @@ impl Run {
             "inputs": self.summary.provenance.inputs,
             "outputs": outputs,
         });
+        let mut manifest = manifest;
+        if let Some(m) = &self.summary.markov {
+            // The within-cycle weights of the trace points, written out.
+            manifest["markov_weights"] = serde_json::json!({
+                "transitions": m.conventions.transitions,
+                "count_initial": m.conventions.count_initial,
+                "correction": m.conventions.correction,
+                "correction_applies_to": m.conventions.correction_applies_to,
+                "cost_weights": m.conventions.cost_weights,
+                "outcome_weights": m.conventions.outcome_weights,
+            });
+        }
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| out_err(MANIFEST, e))?;
         files.push((MANIFEST.to_string(), manifest));
         Ok(files)
