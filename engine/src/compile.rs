@@ -1260,6 +1260,11 @@ impl<'a> Builder<'a> {
             );
         }
         let markov = self.states(st, cohorts, &discount);
+        if let Some(mk) = &markov
+            && self.diags.is_empty()
+        {
+            self.rows_over_one(st, mk);
+        }
         let correlation = self.correlations();
         let (ranges, switching) = self.sensitivity();
         if !self.diags.is_empty() {

@@ -845,4 +845,60 @@ impl<'a> Builder<'a> {
             acceptability,
         })
     }
+
+    /// Rows whose probabilities off the diagonal sum to more than 1 at base values (an effect
+    /// that pushes a row over 1), named by arm, cycle and row.
+    pub(super) fn rows_over_one(&mut self, st: &ms::States, mk: &Compiled) {
+        let tt =
+            ndarray::Array2::from_shape_fn((self.params.len(), 1), |(p, _)| self.params[p].value);
+        let (mut probs, mut tmp, mut over) = (Vec::new(), Vec::new(), Vec::new());
+        mk.probabilities(&tt, &mut probs, &mut tmp, Some(&mut over));
+        for (r, i, sum) in over {
+            let Some((a, c)) = (0..2).find_map(|a| {
+                mk.arms[a]
+                    .regime_of_cycle
+                    .iter()
+                    .position(|&x| x == r)
+                    .map(|c| (a, c))
+            }) else {
+                continue;
+            };
+            let reg = &mk.regimes[r];
+            let effect = reg
+                .effects
+                .iter()
+                .copied()
+                .find(|&e| mk.effects[e].targets.iter().any(|t| t.0 == i));
+            let path = match effect {
+                Some(e) => {
+                    let key = if st.effects.get(e).is_some_and(|x| x.rr.is_some()) {
+                        "rr"
+                    } else {
+                        "hr"
+                    };
+                    FieldPath::root()
+                        .key("states")
+                        .key("effect")
+                        .index(e)
+                        .key(key)
+                }
+                None => FieldPath::root().key("states").key("arm").key(ARM_NAMES[a]),
+            };
+            self.diag(
+                &path,
+                format!(
+                    "the probabilities out of row `{}` in arm `{}` sum to {sum} in cycle {c}{}: \
+                     more than 1 (tolerance {:e})",
+                    mk.states[i],
+                    ARM_NAMES[a],
+                    if effect.is_some() {
+                        " with this effect"
+                    } else {
+                        ""
+                    },
+                    markov::ROW_TOLERANCE
+                ),
+            );
+        }
+    }
 }

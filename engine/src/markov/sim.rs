@@ -49,139 +49,12 @@ impl Compiled {
         let n = tt.ncols();
         let s = self.n_states();
         let k = self.cycles;
-        let (offsets, total_nz) = self.regime_offsets();
+        let (offsets, _) = self.regime_offsets();
         let row = |j: usize| tt.row(j).to_slice().expect("standard layout");
         // 1. Transition probabilities of every regime, for every draw.
-        zeroed(&mut out.probs, total_nz * n);
-        zeroed(&mut out.tmp, n);
-        let probs = &mut out.probs;
+        self.probabilities(tt, &mut out.probs, &mut out.tmp, None);
+        let probs = &out.probs;
         let tmp = &mut out.tmp;
-        for (r, reg) in self.regimes.iter().enumerate() {
-            let base = offsets[r];
-            let mat = &self.matrices[reg.matrix];
-            let pos = |i: usize, j: usize| {
-                reg.nonzeros
-                    .iter()
-                    .position(|&(a, b)| a == i && b == j)
-                    .map(|p| base + p)
-            };
-            for &(i, j, slot) in &mat.entries {
-                if let Some(p) = pos(i, j) {
-                    probs[p * n..][..n].copy_from_slice(row(slot));
-                }
-            }
-            for i in 0..s {
-                let idx: Vec<usize> = (0..reg.nonzeros.len())
-                    .filter(|&q| reg.nonzeros[q].0 == i)
-                    .map(|q| base + q)
-                    .collect();
-                match mat.form {
-                    Form::Counts => {
-                        let given: Vec<usize> = mat
-                            .entries
-                            .iter()
-                            .filter(|e| e.0 == i)
-                            .filter_map(|e| pos(e.0, e.1))
-                            .collect();
-                        if given.is_empty() {
-                            continue;
-                        }
-                        tmp.fill(0.0);
-                        for &p in &given {
-                            for (t, &v) in tmp.iter_mut().zip(&probs[p * n..][..n]) {
-                                *t += v;
-                            }
-                        }
-                        for &p in &given {
-                            for (v, &t) in probs[p * n..][..n].iter_mut().zip(tmp.iter()) {
-                                *v = if t > 0.0 { *v / t } else { 0.0 };
-                            }
-                        }
-                    }
-                    Form::Rates => {
-                        for &p in &idx {
-                            let (a, b) = reg.nonzeros[p - base];
-                            if a != b {
-                                for v in probs[p * n..][..n].iter_mut() {
-                                    *v = -(-*v * self.dt).exp_m1();
-                                }
-                            }
-                        }
-                    }
-                    Form::Probabilities => {}
-                }
-            }
-            // Effects on named transitions.
-            for &e in &reg.effects {
-                let eff = &self.effects[e];
-                let theta = row(eff.slot);
-                for &(i, j) in &eff.targets {
-                    let Some(p) = pos(i, j) else { continue };
-                    let v = &mut probs[p * n..][..n];
-                    match eff.kind {
-                        EffectKind::RelativeRisk => {
-                            for (x, &m) in v.iter_mut().zip(theta) {
-                                *x *= m;
-                            }
-                        }
-                        EffectKind::HazardRatio => {
-                            for (x, &m) in v.iter_mut().zip(theta) {
-                                *x = -((m * (-*x).ln_1p()).exp_m1());
-                            }
-                        }
-                    }
-                }
-            }
-            // Transitions conditional on not moving to `conditional_on` first.
-            if let Some(dead) = mat.conditional_on {
-                for i in 0..s {
-                    if i == dead {
-                        continue;
-                    }
-                    let Some(pd) = pos(i, dead) else { continue };
-                    tmp.copy_from_slice(&probs[pd * n..][..n]);
-                    for q in 0..reg.nonzeros.len() {
-                        let (a, b) = reg.nonzeros[q];
-                        if a == i && b != i && b != dead {
-                            let v = &mut probs[(base + q) * n..][..n];
-                            for (x, &d) in v.iter_mut().zip(tmp.iter()) {
-                                *x *= 1.0 - d;
-                            }
-                        }
-                    }
-                }
-            }
-            // The diagonal is the complement; a row over 1 is scaled to 1.
-            for i in 0..s {
-                let Some(diag) = pos(i, i) else { continue };
-                tmp.fill(0.0);
-                for q in 0..reg.nonzeros.len() {
-                    let (a, b) = reg.nonzeros[q];
-                    if a == i && b != i {
-                        for (t, &v) in tmp.iter_mut().zip(&probs[(base + q) * n..][..n]) {
-                            *t += v;
-                        }
-                    }
-                }
-                let over = tmp.iter().any(|&t| t > 1.0);
-                if over {
-                    for q in 0..reg.nonzeros.len() {
-                        let (a, b) = reg.nonzeros[q];
-                        if a == i && b != i {
-                            let v = &mut probs[(base + q) * n..][..n];
-                            for (x, &t) in v.iter_mut().zip(tmp.iter()) {
-                                if t > 1.0 {
-                                    *x /= t;
-                                }
-                            }
-                        }
-                    }
-                }
-                for (x, &t) in probs[diag * n..][..n].iter_mut().zip(tmp.iter()) {
-                    *x = (1.0 - t).max(0.0);
-                }
-            }
-        }
 
         // 2. The unit trace of each arm.
         let pts = k + 1;
@@ -317,6 +190,160 @@ impl Compiled {
                             tot[d] += m[d] * src[d] * f;
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Transition probabilities of every regime for every draw, `[regime][non-zero][draw]`.
+    /// Rows whose entries off the diagonal sum to more than 1 (+ tolerance) are scaled to 1;
+    /// with `over`, each (regime, row, largest sum) where that happened is recorded.
+    // Several slices of one length are indexed in step.
+    #[allow(clippy::needless_range_loop)]
+    pub fn probabilities(
+        &self,
+        tt: &Array2<f64>,
+        probs: &mut Vec<f64>,
+        tmp: &mut Vec<f64>,
+        mut over: Option<&mut Vec<(usize, usize, f64)>>,
+    ) {
+        let n = tt.ncols();
+        let s = self.n_states();
+        let (offsets, total_nz) = self.regime_offsets();
+        let row = |j: usize| tt.row(j).to_slice().expect("standard layout");
+        zeroed(probs, total_nz * n);
+        zeroed(tmp, n);
+        for (r, reg) in self.regimes.iter().enumerate() {
+            let base = offsets[r];
+            let mat = &self.matrices[reg.matrix];
+            let pos = |i: usize, j: usize| {
+                reg.nonzeros
+                    .iter()
+                    .position(|&(a, b)| a == i && b == j)
+                    .map(|p| base + p)
+            };
+            for &(i, j, slot) in &mat.entries {
+                if let Some(p) = pos(i, j) {
+                    probs[p * n..][..n].copy_from_slice(row(slot));
+                }
+            }
+            for i in 0..s {
+                let idx: Vec<usize> = (0..reg.nonzeros.len())
+                    .filter(|&q| reg.nonzeros[q].0 == i)
+                    .map(|q| base + q)
+                    .collect();
+                match mat.form {
+                    Form::Counts => {
+                        let given: Vec<usize> = mat
+                            .entries
+                            .iter()
+                            .filter(|e| e.0 == i)
+                            .filter_map(|e| pos(e.0, e.1))
+                            .collect();
+                        if given.is_empty() {
+                            continue;
+                        }
+                        tmp.fill(0.0);
+                        for &p in &given {
+                            for (t, &v) in tmp.iter_mut().zip(&probs[p * n..][..n]) {
+                                *t += v;
+                            }
+                        }
+                        for &p in &given {
+                            for (v, &t) in probs[p * n..][..n].iter_mut().zip(tmp.iter()) {
+                                *v = if t > 0.0 { *v / t } else { 0.0 };
+                            }
+                        }
+                    }
+                    Form::Rates => {
+                        for &p in &idx {
+                            let (a, b) = reg.nonzeros[p - base];
+                            if a != b {
+                                for v in probs[p * n..][..n].iter_mut() {
+                                    *v = -(-*v * self.dt).exp_m1();
+                                }
+                            }
+                        }
+                    }
+                    Form::Probabilities => {}
+                }
+            }
+            // Effects on named transitions.
+            for &e in &reg.effects {
+                let eff = &self.effects[e];
+                let theta = row(eff.slot);
+                for &(i, j) in &eff.targets {
+                    let Some(p) = pos(i, j) else { continue };
+                    let v = &mut probs[p * n..][..n];
+                    match eff.kind {
+                        EffectKind::RelativeRisk => {
+                            for (x, &m) in v.iter_mut().zip(theta) {
+                                *x *= m;
+                            }
+                        }
+                        EffectKind::HazardRatio => {
+                            for (x, &m) in v.iter_mut().zip(theta) {
+                                // hr = 1 leaves p exactly as it is.
+                                if m != 1.0 {
+                                    *x = -((m * (-*x).ln_1p()).exp_m1());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // Transitions conditional on not moving to `conditional_on` first.
+            if let Some(dead) = mat.conditional_on {
+                for i in 0..s {
+                    if i == dead {
+                        continue;
+                    }
+                    let Some(pd) = pos(i, dead) else { continue };
+                    tmp.copy_from_slice(&probs[pd * n..][..n]);
+                    for q in 0..reg.nonzeros.len() {
+                        let (a, b) = reg.nonzeros[q];
+                        if a == i && b != i && b != dead {
+                            let v = &mut probs[(base + q) * n..][..n];
+                            for (x, &d) in v.iter_mut().zip(tmp.iter()) {
+                                *x *= 1.0 - d;
+                            }
+                        }
+                    }
+                }
+            }
+            // The diagonal is the complement; a row over 1 is scaled to 1.
+            for i in 0..s {
+                let Some(diag) = pos(i, i) else { continue };
+                tmp.fill(0.0);
+                for q in 0..reg.nonzeros.len() {
+                    let (a, b) = reg.nonzeros[q];
+                    if a == i && b != i {
+                        for (t, &v) in tmp.iter_mut().zip(&probs[(base + q) * n..][..n]) {
+                            *t += v;
+                        }
+                    }
+                }
+                let worst = tmp.iter().copied().fold(0.0, f64::max);
+                if let Some(o) = over.as_deref_mut()
+                    && worst > 1.0 + super::ROW_TOLERANCE
+                {
+                    o.push((r, i, worst));
+                }
+                if worst > 1.0 {
+                    for q in 0..reg.nonzeros.len() {
+                        let (a, b) = reg.nonzeros[q];
+                        if a == i && b != i {
+                            let v = &mut probs[(base + q) * n..][..n];
+                            for (x, &t) in v.iter_mut().zip(tmp.iter()) {
+                                if t > 1.0 {
+                                    *x /= t;
+                                }
+                            }
+                        }
+                    }
+                }
+                for (x, &t) in probs[diag * n..][..n].iter_mut().zip(tmp.iter()) {
+                    *x = (1.0 - t).max(0.0);
                 }
             }
         }
