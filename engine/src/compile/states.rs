@@ -682,6 +682,8 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        // Lines that share arm, state and window share their occupancy sums in evaluation.
+        costs.sort_by_key(|c: &markov::CostC| (c.arm, c.state, c.from, c.to));
         check_names(
             self,
             &root.key("transition_cost"),

@@ -100,20 +100,24 @@ impl Compiled {
             let q = row(slot);
             for &(start, size) in &self.cohorts {
                 let m = row(size);
-                for y in 0..ny {
-                    let year = start + y;
-                    if year >= h {
-                        break;
-                    }
+                for y in 0..ny.min(h.saturating_sub(start)) {
                     let src = &acc[y * n..][..n];
-                    let dst = &mut values[(cell * h + year) * n..][..n];
-                    for d in 0..n {
-                        dst[d] += m[d] * (constant * q[d] * src[d]);
+                    let dst = &mut values[(cell * h + start + y) * n..][..n];
+                    for (((x, &mm), &qq), &a) in dst.iter_mut().zip(m).zip(q).zip(src) {
+                        *x += mm * (constant * qq * a);
                     }
                 }
             }
         };
+        // Cost lines are sorted by (arm, state, window): lines that share them share `acc`.
+        let mut last = None;
         for c in &self.costs {
+            let key = (c.arm, c.state, c.from, c.to);
+            if last == Some(key) {
+                book(acc, c.cell, c.constant, c.slot, values);
+                continue;
+            }
+            last = Some(key);
             zeroed(acc, ny * n);
             for e in &self.cost_elements {
                 if e.cycle < c.from || e.cycle >= c.to {
@@ -163,13 +167,14 @@ impl Compiled {
                         if w == 0.0 {
                             continue;
                         }
+                        let wdt = w * self.dt;
                         for (st, v) in oc.values[a].iter().enumerate() {
                             let Some(slot) = v else { continue };
                             let val = row(*slot);
                             let src = at(a, point, st);
                             let dst = &mut acc[e.year * n..][..n];
-                            for d in 0..n {
-                                dst[d] += w * self.dt * val[d] * src[d];
+                            for ((x, &vv), &m) in dst.iter_mut().zip(val).zip(src) {
+                                *x += wdt * vv * m;
                             }
                         }
                     }
@@ -178,16 +183,13 @@ impl Compiled {
                 let nom = &mut out.outcomes_nominal[(a * no + o) * n..][..n];
                 for &(start, size) in &self.cohorts {
                     let m = row(size);
-                    for y in 0..ny {
-                        let year = start + y;
-                        if year >= h {
-                            break;
-                        }
+                    for y in 0..ny.min(h.saturating_sub(start)) {
                         let src = &acc[y * n..][..n];
-                        let f = oc.discount[year];
-                        for d in 0..n {
-                            nom[d] += m[d] * src[d];
-                            tot[d] += m[d] * src[d] * f;
+                        let f = oc.discount[start + y];
+                        let both = nom.iter_mut().zip(tot.iter_mut());
+                        for ((no, to), (&mm, &a)) in both.zip(m.iter().zip(src)) {
+                            *no += mm * a;
+                            *to += mm * a * f;
                         }
                     }
                 }
