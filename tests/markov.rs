@@ -708,3 +708,65 @@ fn effect_that_pushes_a_row_over_one_is_caught_at_its_cycle() {
         &["row `home`", "arm `intervention`", "cycle 0"],
     );
 }
+
+/// The bundled Danish model counts its transitions from the bundled estimates: the first cycle
+/// of the baseline trace is the home row, pooled comparison counts of years 0–3 (home → home,
+/// placement, education) plus the counts the model adds for institutions.
+#[test]
+fn danish_model_takes_its_transitions_from_the_estimates() {
+    let csv =
+        std::fs::read_to_string(root().join("datasets/synthetic-small-estimates/transitions.csv"))
+            .unwrap();
+    let mut c = std::collections::BTreeMap::new();
+    for l in csv.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let year: i32 = f[1].parse().unwrap();
+        if f[0] == "comparison" && (0..=3).contains(&year) && f[6] == "false" {
+            *c.entry((f[2].to_string(), f[3].to_string())).or_insert(0.0) +=
+                f[4].parse::<f64>().unwrap();
+        }
+    }
+    let get = |a: &str, b: &str| {
+        c.get(&(a.to_string(), b.to_string()))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let row = get("home", "home") + get("home", "placement") + get("home", "education") + 2.3;
+    let s = run(
+        &root().join("models/children-out-of-home-care.toml"),
+        "danish",
+        &[],
+    );
+    let trace = &s["markov"]["trace"][0];
+    let foster = trace[1][1].as_f64().unwrap();
+    assert!(
+        (foster - get("home", "placement") / row).abs() < 1e-12,
+        "{foster}"
+    );
+    let residential = trace[1][2].as_f64().unwrap();
+    assert!((residential - 2.0 / row).abs() < 1e-12);
+    // The intervention lowers placements: fewer years in care.
+    let care = &s["markov"]["comparisons"][1];
+    assert_eq!(care["better"], "lower");
+    assert!(care["gain"].as_f64().unwrap() > 0.0);
+    // Costs land on the chart-of-accounts functions' department, by calendar year.
+    let ledger =
+        std::fs::read_to_string(scratch_path("markov-out-danish").join("run/ledger.csv")).unwrap();
+    assert!(ledger.contains("born_familie"));
+    assert!(ledger.contains("Anbringelse i plejefamilie"));
+}
+
+#[test]
+fn estimated_matrix_needs_an_estimates_file() {
+    let t = GOOD.replace(
+        "rows.home = [0.8, 0.15, 0.05]",
+        "form = \"counts\"\nestimated = { map = { home = \"home\" } }\nrows.home = [8, 1, 1]",
+    );
+    expect_error(
+        "estimated-without-file",
+        &t,
+        line_of(&t, "estimated = "),
+        "states.arm.baseline.matrix[0].estimated",
+        &["needs an estimates file"],
+    );
+}

@@ -144,7 +144,7 @@ def check(path, dc, de, n):
         u = s["markov"]["uncertainty"][0]
         for key, mine, sd in (
             ("incremental_cost", dc.mean(), dc.std()),
-            ("incremental_outcome", de.mean(), de.std()),
+            ("gain", de.mean(), de.std()),
         ):
             theirs = u[key]["mean"]
             se = math.sqrt(2 * sd * sd / n)

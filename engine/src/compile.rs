@@ -1241,7 +1241,6 @@ impl<'a> Builder<'a> {
                 "persistence",
                 self.src.locate(&root.key("persistence")).is_some(),
             ),
-            ("estimates", sc.estimates.is_some()),
         ] {
             if given {
                 self.diag(

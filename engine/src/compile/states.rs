@@ -144,6 +144,10 @@ impl<'a> Builder<'a> {
         for name in m.rows.keys() {
             self.state_index(&rows_path.key(name), names, name);
         }
+        let estimated = match &m.estimated {
+            Some(e) => self.estimated_rows(&path.key("estimated"), m, e, names),
+            None => std::collections::BTreeMap::new(),
+        };
         let when = span(window);
         let what = match m.form {
             Form::Probabilities => "probability",
@@ -151,8 +155,11 @@ impl<'a> Builder<'a> {
             Form::Counts => "count",
         };
         for (i, state) in names.iter().enumerate() {
-            let rp = rows_path.key(state);
-            let Some(row) = m.rows.get(state) else {
+            let (rp, row) = match estimated.get(state) {
+                Some(r) => (path.key("estimated"), Some(r)),
+                None => (rows_path.key(state), m.rows.get(state)),
+            };
+            let Some(row) = row else {
                 self.diag(
                     &rows_path,
                     format!(
@@ -773,6 +780,10 @@ impl<'a> Builder<'a> {
                 values,
                 discount,
                 discounting,
+                sign: match o.better {
+                    ms::Better::Higher => 1.0,
+                    ms::Better::Lower => -1.0,
+                },
             });
         }
         let acceptability = match &st.acceptability {
@@ -902,5 +913,107 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
+    }
+
+    /// Counts of the estimates' transitions table as full rows of the scenario's states.
+    fn estimated_rows(
+        &mut self,
+        path: &FieldPath,
+        m: &ms::MatrixSpec,
+        e: &ms::EstimatedMatrix,
+        names: &[String],
+    ) -> std::collections::BTreeMap<String, Row> {
+        let mut out = std::collections::BTreeMap::new();
+        if m.form != Form::Counts {
+            self.diag(
+                &path.key("form"),
+                "transitions taken from the estimates are counts: give `form = \"counts\"`",
+            );
+            return out;
+        }
+        let Some(est) = self.estimates else {
+            self.diag(
+                path,
+                "needs an estimates file: add `[estimates] file = \"…/estimates.json\"` (written \
+                 by `som estimate --out`)",
+            );
+            return out;
+        };
+        let group = e.group.as_deref().unwrap_or("comparison");
+        if group != "comparison" && group != "participants" {
+            self.diag(
+                &path.key("group"),
+                format!("unknown group `{group}`; the groups are `comparison` and `participants`"),
+            );
+            return out;
+        }
+        let mut map = std::collections::BTreeMap::new();
+        for (from, to) in &e.map {
+            if let Some(j) = self.state_index(&path.key("map").key(from), names, to) {
+                map.insert(from.clone(), j);
+            }
+        }
+        let known: std::collections::BTreeSet<&str> = est
+            .transitions
+            .keys()
+            .flat_map(|k| [k.2.as_str(), k.3.as_str()])
+            .collect();
+        for from in e.map.keys() {
+            if !known.contains(from.as_str()) {
+                let ks: Vec<&str> = known.iter().copied().collect();
+                self.diag(
+                    &path.key("map").key(from),
+                    format!(
+                        "the estimates `{}` have no state `{from}`{}; they have {}",
+                        est.name(),
+                        suggest(from, &ks),
+                        list(ks.iter().copied())
+                    ),
+                );
+            }
+        }
+        let s = names.len();
+        let mut counts = vec![vec![0.0; s]; s];
+        let mut covered = vec![false; s];
+        for ((g, k, from, to), &c) in &est.transitions {
+            let year_ok = match &e.years {
+                Some(ys) => ys.contains(k),
+                None => *k >= 0,
+            };
+            if g != group || !year_ok {
+                continue;
+            }
+            if let Some(&i) = map.get(from) {
+                covered[i] = true;
+                if let Some(&j) = map.get(to) {
+                    counts[i][j] += c;
+                }
+            }
+        }
+        // Counts given in `rows` for a counted state are added (transitions the data cannot
+        // show, such as a kind of placement the case data do not tell apart).
+        for (i, state) in names.iter().enumerate() {
+            if !covered[i] {
+                continue;
+            }
+            match m.rows.get(state) {
+                Some(Row::Full(v)) if v.len() == s => {
+                    for (c, p) in counts[i].iter_mut().zip(v) {
+                        *c += p.value;
+                    }
+                }
+                Some(Row::Sparse(extra)) => {
+                    for (to, p) in extra {
+                        if let Some(j) = names.iter().position(|n| n == to) {
+                            counts[i][j] += p.value;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let row = counts[i].iter().map(|&c| Param::fixed(c)).collect();
+            out.insert(state.clone(), Row::Full(row));
+        }
+        out
     }
 }

@@ -125,6 +125,8 @@ pub struct OutcomeC {
     pub discount: Vec<f64>,
     /// How it is discounted, in words.
     pub discounting: String,
+    /// +1 when more is better, −1 when less is (the gain is then units avoided).
+    pub sign: f64,
 }
 
 /// The compiled `[states]` section.

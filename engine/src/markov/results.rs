@@ -53,8 +53,14 @@ pub struct ArmResult {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Comparison {
     pub outcome: String,
+    /// `higher` or `lower`: which direction of the outcome is better.
+    pub better: &'static str,
     pub incremental_cost: f64,
+    /// Intervention − baseline (discounted).
     pub incremental_outcome: f64,
+    /// The gain: the incremental outcome, or units avoided where lower is better; the cost per
+    /// unit and dominance are of the gain.
+    pub gain: f64,
     pub incremental_outcome_undiscounted: f64,
     /// Incremental cost ÷ incremental outcome; null where the intervention dominates or is
     /// dominated, or the outcome does not change.
@@ -82,7 +88,8 @@ pub struct AcceptabilityPoint {
 pub struct ComparisonUncertainty {
     pub outcome: String,
     pub incremental_cost: Stat,
-    pub incremental_outcome: Stat,
+    /// The gain (units avoided where lower is better).
+    pub gain: Stat,
     /// Share of draws where the intervention is cheaper and better.
     pub p_dominates: f64,
     pub acceptability: Vec<AcceptabilityPoint>,
@@ -213,15 +220,24 @@ pub fn report(model: &Model, flows: ArrayView2<f64>, f: &Flows) -> Option<Markov
         .map(|o| {
             let de = arms[1].outcomes[o].discounted - arms[0].outcomes[o].discounted;
             let deu = arms[1].outcomes[o].undiscounted - arms[0].outcomes[o].undiscounted;
-            let (dom, ratio) = dominance(dc, de);
+            let sign = mk.outcomes[o].sign;
+            let gain = sign * de;
+            let (dom, ratio) = dominance(dc, gain);
+            let name = if sign < 0.0 {
+                format!("{} avoided", mk.outcomes[o].name)
+            } else {
+                mk.outcomes[o].name.clone()
+            };
             Comparison {
                 outcome: mk.outcomes[o].name.clone(),
+                better: if sign < 0.0 { "lower" } else { "higher" },
                 incremental_cost: dc,
                 incremental_outcome: de,
+                gain,
                 incremental_outcome_undiscounted: deu,
                 cost_per_additional_unit: ratio,
                 dominance: dom,
-                statement: statement(&mk.outcomes[o].name, &model.currency, dc, de),
+                statement: statement(&name, &model.currency, dc, gain),
             }
         })
         .collect();
@@ -275,7 +291,7 @@ pub fn uncertainty(
             let de: Vec<f64> = (0..n)
                 .map(|d| {
                     let m = &draws.markov_outcomes[d * 2 * no..][..2 * no];
-                    m[no + o] - m[o]
+                    mk.outcomes[o].sign * (m[no + o] - m[o])
                 })
                 .collect();
             let (max, steps) = match mk.acceptability {
@@ -309,7 +325,7 @@ pub fn uncertainty(
             ComparisonUncertainty {
                 outcome: mk.outcomes[o].name.clone(),
                 incremental_cost: stat(&dc, interval),
-                incremental_outcome: stat(&de, interval),
+                gain: stat(&de, interval),
                 p_dominates: (0..n).filter(|&d| dc[d] <= 0.0 && de[d] > 0.0).count() as f64
                     / n as f64,
                 acceptability,

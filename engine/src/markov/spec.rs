@@ -229,9 +229,34 @@ pub struct MatrixSpec {
     pub to_age: Option<f64>,
     /// Rows by state. A full row lists every column in state order; a sparse row
     /// (`{ B = 0.2 }`) lists transitions out of the state; the diagonal is the complement.
+    #[serde(default)]
     pub rows: BTreeMap<String, Row>,
+    /// Rows counted from the transitions table of the scenario's estimates file (`som
+    /// estimate`); needs `form = "counts"` and `[estimates]`. Rows of states it does not map
+    /// are given in `rows`; counts in `rows` for a counted state are added to the estimated
+    /// ones (transitions the case data cannot show).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated: Option<EstimatedMatrix>,
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// Transition counts taken from an estimates file's transitions table.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EstimatedMatrix {
+    /// `comparison` (default: the matched comparison group, what happens without the
+    /// intervention) or `participants`.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Years since start pooled (the transition from year k to k + 1). Default: every year
+    /// from 0 on.
+    #[serde(default)]
+    pub years: Option<Vec<i32>>,
+    /// State of the estimates → state of the scenario. Transitions from or to states not
+    /// mapped are left out, and each row is normalised over what remains. Suppressed cells
+    /// (fewer persons than the disclosure threshold) count 0.
+    pub map: BTreeMap<String, String>,
 }
 
 /// A relative risk or hazard ratio on named transitions of an arm.
@@ -345,12 +370,26 @@ pub struct StateOutcome {
     /// Values of the intervention arm where they differ (state → value).
     #[serde(default)]
     pub intervention: Option<BTreeMap<String, Param>>,
+    /// `higher` (default) when more of the outcome is better, `lower` when less is (years in
+    /// care): the incremental outcome, the cost per unit and dominance are then stated as
+    /// units avoided.
+    #[serde(default)]
+    pub better: Better,
     /// A constant annual discount rate for this outcome (e.g. 0 for undiscounted life-years).
     /// Default: the scenario's discounting.
     #[serde(default)]
     pub discount_rate: Option<f64>,
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// Which direction of an outcome is better.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    #[default]
+    Higher,
+    Lower,
 }
 
 /// The range of values per outcome unit for the acceptability curve and EVPI.
