@@ -770,3 +770,40 @@ fn estimated_matrix_needs_an_estimates_file() {
         &["needs an estimates file"],
     );
 }
+
+/// A state-transition run draws the occupancy trace besides the charts of the core.
+#[test]
+fn trace_chart_is_drawn() {
+    let out = scratch("markov-chart").join("run");
+    let o = som(&[
+        "run",
+        "models/examples/sick-sicker-darth-2023.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--draws",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let png = std::fs::read(out.join("charts/markov_trace.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(out.join("charts/markov_trace.svg")).unwrap();
+    assert!(svg.contains("State occupancy by cycle"));
+    for s in ["H", "S1", "S2", "D"] {
+        assert!(svg.contains(&format!(">\n{s}\n</text>")), "legend entry {s}");
+    }
+    let csv = std::fs::read_to_string(out.join("markov_trace.csv")).unwrap();
+    assert!(
+        csv.starts_with("arm,cycle,H,S1,S2,D\nbaseline,0,1,0,0,0\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 2 * 76);
+    let manifest = read_json(&out.join("manifest.json"));
+    assert_eq!(manifest["markov_weights"]["correction"], "simpson-darth");
+    assert_eq!(
+        manifest["markov_weights"]["outcome_weights"]
+            .as_array()
+            .unwrap()
+            .len(),
+        76
+    );
+}

@@ -24,6 +24,7 @@ mod npv;
 mod raster;
 pub mod style;
 mod tornado;
+mod trace;
 
 use crate::error::{Error, Result};
 use crate::summary::Run;
@@ -129,6 +130,9 @@ pub fn render(run: &Run) -> Result<Vec<(String, Vec<u8>)>> {
     }
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
         both(&npv::Distribution { run }, &mut out)?;
+    }
+    if run.summary.markov.is_some() {
+        both(&trace::Trace { run }, &mut out)?;
     }
     Ok(out)
 }
