@@ -745,6 +745,11 @@ fn danish_model_takes_its_transitions_from_the_estimates() {
     );
     let residential = trace[1][2].as_f64().unwrap();
     assert!((residential - 2.0 / row).abs() < 1e-12);
+    // From age 18 (cycle 6 after entry at 12) 60 % a year leave care for independence.
+    let ind = |p: usize| trace[p][4].as_f64().unwrap();
+    let in_care = |p: usize| 1.0 - ind(p);
+    assert!((ind(7) - ind(6) - 0.6 * in_care(6) - 0.0).abs() < 0.05 * in_care(6));
+    assert!(ind(6) - ind(5) < 0.1);
     // The intervention lowers placements: fewer years in care.
     let care = &s["markov"]["comparisons"][1];
     assert_eq!(care["better"], "lower");
@@ -789,7 +794,10 @@ fn trace_chart_is_drawn() {
     let svg = std::fs::read_to_string(out.join("charts/markov_trace.svg")).unwrap();
     assert!(svg.contains("State occupancy by cycle"));
     for s in ["H", "S1", "S2", "D"] {
-        assert!(svg.contains(&format!(">\n{s}\n</text>")), "legend entry {s}");
+        assert!(
+            svg.contains(&format!(">\n{s}\n</text>")),
+            "legend entry {s}"
+        );
     }
     let csv = std::fs::read_to_string(out.join("markov_trace.csv")).unwrap();
     assert!(
@@ -806,4 +814,35 @@ fn trace_chart_is_drawn() {
             .len(),
         76
     );
+}
+
+/// After draws the acceptability curve is drawn, and draws.parquet keeps each arm's outcomes.
+#[test]
+fn acceptability_chart_after_draws() {
+    let out = scratch("markov-acceptability").join("run");
+    let o = som(&[
+        "run",
+        "models/children-out-of-home-care.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--draws",
+        "300",
+        "--keep-draws",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(out.join("charts/acceptability.svg")).unwrap();
+    assert!(svg.contains("probability worth it"));
+    let s = read_json(&out.join("summary.json"));
+    let curve = s["markov"]["uncertainty"][0]["acceptability"]
+        .as_array()
+        .unwrap();
+    let p: Vec<f64> = curve
+        .iter()
+        .map(|x| x["probability"].as_f64().unwrap())
+        .collect();
+    // More value per unit never makes an intervention that gains less worth it.
+    assert!(p.windows(2).all(|w| w[1] >= w[0]), "{p:?}");
+    let draws = std::fs::read(out.join("draws.parquet")).unwrap();
+    let text = String::from_utf8_lossy(&draws);
+    assert!(text.contains("outcome_intervention:years at home or independent"));
 }

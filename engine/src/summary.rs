@@ -252,6 +252,22 @@ impl Run {
                 g.npv.clone(),
             ));
         }
+        if let Some(mk) = &self.model.markov {
+            // Discounted outcome totals of each arm, draw by draw.
+            let no = mk.outcomes.len();
+            for (a, arm) in crate::markov::ARMS.iter().enumerate() {
+                for (o, oc) in mk.outcomes.iter().enumerate() {
+                    let v: Vec<f64> = (0..n)
+                        .map(|i| d.markov_outcomes.get(i * 2 * no + a * no + o).copied())
+                        .map(|x| x.unwrap_or(f64::NAN))
+                        .collect();
+                    cols.push(Column::new(
+                        format!("outcome_{}:{}", arm.as_str(), oc.name).into(),
+                        v,
+                    ));
+                }
+            }
+        }
         for (j, values) in &d.inputs {
             cols.push(Column::new(
                 format!("input:{}", self.model.params[*j].name).into(),

@@ -16,6 +16,7 @@
 //! * `tornado`: one-way sensitivity of the total NPV (when the run has a tornado);
 //! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws).
 
+mod acceptability;
 mod cumulative;
 mod flows;
 pub mod labels;
@@ -131,8 +132,11 @@ pub fn render(run: &Run) -> Result<Vec<(String, Vec<u8>)>> {
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
         both(&npv::Distribution { run }, &mut out)?;
     }
-    if run.summary.markov.is_some() {
+    if let Some(m) = &run.summary.markov {
         both(&trace::Trace { run }, &mut out)?;
+        if !m.uncertainty.is_empty() {
+            both(&acceptability::Acceptability { run }, &mut out)?;
+        }
     }
     Ok(out)
 }

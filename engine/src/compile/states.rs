@@ -156,7 +156,7 @@ impl<'a> Builder<'a> {
         };
         for (i, state) in names.iter().enumerate() {
             let (rp, row) = match estimated.get(state) {
-                Some(r) => (path.key("estimated"), Some(r)),
+                Some(r) => (path.key("estimated").key(state), Some(r)),
                 None => (rows_path.key(state), m.rows.get(state)),
             };
             let Some(row) = row else {
