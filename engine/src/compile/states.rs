@@ -6,6 +6,9 @@ use super::*;
 use crate::markov::spec::{self as ms, CostKind, Row};
 use crate::markov::{self, ArmC, Compiled, EffectC, EffectKind, Form, MatrixC, Regime};
 
+/// Most states a model may have (the trace of a chunk is arms × points × states × draws).
+const MAX_STATES: usize = 100;
+
 /// Arm names of the state-transition form, in index order.
 const ARM_NAMES: [&str; 2] = ["baseline", "intervention"];
 
@@ -425,8 +428,14 @@ impl<'a> Builder<'a> {
                 );
             }
         }
-        if names.is_empty() {
-            self.diag(&root.key("names"), "give at least one state");
+        if names.is_empty() || names.len() > MAX_STATES {
+            self.diag(
+                &root.key("names"),
+                format!(
+                    "give between 1 and {MAX_STATES} states, got {}",
+                    names.len()
+                ),
+            );
             return None;
         }
         let cycle = st.cycle.unwrap_or_default();

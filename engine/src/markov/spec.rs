@@ -194,11 +194,37 @@ impl Form {
 }
 
 /// A row: every column in state order, or only the transitions out of the state by target.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Row {
     Full(Vec<Param>),
     Sparse(BTreeMap<String, Param>),
+}
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Row;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a row: a list with one number per state (`[0.9, 0.1]`) or a table of \
+                     target states (`{ foster = 0.1 }`)",
+                )
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Row, A::Error> {
+                Vec::<Param>::deserialize(serde::de::value::SeqAccessDeserializer::new(a))
+                    .map(Row::Full)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Row, A::Error> {
+                BTreeMap::<String, Param>::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(a),
+                )
+                .map(Row::Sparse)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A transition matrix and the cycles it applies in.
