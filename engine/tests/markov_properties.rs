@@ -115,6 +115,45 @@ fn text(sp: &Spec, scale: f64, rr: Option<f64>) -> String {
     t
 }
 
+/// The same model with Dirichlet rows (counts) and an uncertain relative risk that can push a
+/// row over 1 in a draw.
+fn uncertain_text(sp: &Spec) -> String {
+    let t = text(sp, 1.0, None);
+    let mut out = String::new();
+    for line in t.lines() {
+        if let Some(rest) = line.strip_prefix("rows.") {
+            let (name, cells) = rest.split_once(" = ").unwrap();
+            let v: Vec<f64> = cells
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(", ")
+                .map(|x| x.parse::<f64>().unwrap())
+                .collect();
+            let counts: Vec<String> = v
+                .iter()
+                .map(|x| format!("{:.0}", (x * 200.0).round()))
+                .collect();
+            let mut counts = counts;
+            if counts.iter().all(|c| c == "0") {
+                let i: usize = name[1..].parse().unwrap();
+                counts[i] = "1".into();
+            }
+            out += &format!("rows.{name} = [{}]\n", counts.join(", "));
+        } else if line.starts_with("[[states.arm.baseline.matrix]]") {
+            out += line;
+            out += "\nform = \"counts\"\n";
+        } else if line.starts_with("rr = ") || line.starts_with("hr = ") {
+            out += &format!(
+                "{} = {{ dist = \"lognormal\", low = 0.3, high = 1.0 }}\n",
+                &line[..2]
+            );
+        } else {
+            out += line;
+            out += "\n";
+        }
+    }
+    out
+}
+
 fn model(text: &str) -> Model {
     let src = Source::new("prop.toml", text);
     let sc: Scenario = src.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -193,5 +232,43 @@ proptest! {
         let o = &f.markov.outcomes;
         prop_assert_eq!(o[0], o[1]);
         prop_assert_eq!(f.outcomes[0], 0.0);
+    }
+
+    #[test]
+    fn drawn_rows_sum_to_one_and_mass_is_conserved(sp in spec(), seed in 0u64..1000) {
+        let m = model(&uncertain_text(&sp));
+        let mk = m.markov.as_ref().unwrap();
+        let n = 16;
+        let theta = engine::montecarlo::sample_theta(&m, seed, 0, n);
+        let tt = theta.t().as_standard_layout().into_owned();
+        let (mut probs, mut tmp) = (Vec::new(), Vec::new());
+        mk.probabilities(&tt, &mut probs, &mut tmp, None);
+        let mut off = 0;
+        for reg in &mk.regimes {
+            for i in 0..mk.n_states() {
+                for d in 0..n {
+                    let sum: f64 = reg.nonzeros.iter().enumerate()
+                        .filter(|(_, nz)| nz.0 == i)
+                        .map(|(q, _)| probs[(off + q) * n + d])
+                        .sum();
+                    prop_assert!((sum - 1.0).abs() < 1e-12, "row {i}, draw {d}: {sum}");
+                }
+            }
+            off += reg.nonzeros.len();
+        }
+        prop_assert!(probs.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        let f = m.evaluate(theta.view());
+        let s = mk.n_states();
+        let pts = mk.cycles + 1;
+        for a in 0..2 {
+            for p in 0..pts {
+                for d in 0..n {
+                    let mass: f64 = (0..s)
+                        .map(|st| f.markov.trace[((a * pts + p) * s + st) * n + d])
+                        .sum();
+                    prop_assert!((mass - 1.0).abs() < 1e-12, "arm {a}, point {p}, draw {d}: {mass}");
+                }
+            }
+        }
     }
 }
