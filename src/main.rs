@@ -4,6 +4,7 @@
 
 mod cmd_check;
 mod cmd_estimate;
+mod cmd_municipalities;
 mod cmd_pseudonymize;
 mod cmd_synth;
 mod render;
@@ -28,8 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, manifest.json and the
-    /// charts (charts/*.png, charts/*.svg).
+    /// Run a scenario: write summary.json, ledger.parquet, ledger.csv, budget.csv (with a
+    /// [budget] section), the workbook report.xlsx, manifest.json and the charts
+    /// (charts/*.png, charts/*.svg).
     Run {
         /// Scenario file (TOML, format som-scenario/1).
         scenario: PathBuf,
@@ -62,6 +64,32 @@ enum Command {
         /// Do not draw the charts (charts/*.png and charts/*.svg).
         #[arg(long)]
         no_charts: bool,
+        /// Do not write the Excel workbook (report.xlsx).
+        #[arg(long)]
+        no_workbook: bool,
+        /// Language of the HTML report and the Markdown summary: da or en.
+        #[arg(long, default_value = "en", value_name = "da|en")]
+        lang: engine::report::Lang,
+    },
+    /// Compare scenarios side by side: one table (comparison.md, .csv, .json, .html) and one
+    /// chart (charts/scenario_comparison.png|svg).
+    Compare {
+        /// Scenario files (two or more).
+        #[arg(required = true, num_args = 2..)]
+        scenarios: Vec<PathBuf>,
+        /// Output directory; default results/comparison.
+        #[arg(short, long, default_value = "results/comparison")]
+        out: PathBuf,
+        /// Monte Carlo draws of each scenario with uncertain inputs (default 10,000; 0 for
+        /// deterministic runs only).
+        #[arg(long)]
+        draws: Option<usize>,
+        /// Seed of the draws (each scenario is drawn from this seed).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Language of the table and the page: da or en.
+        #[arg(long, default_value = "en", value_name = "da|en")]
+        lang: engine::report::Lang,
     },
     /// Check scenario files without running them.
     Validate {
@@ -74,6 +102,9 @@ enum Command {
         /// Output folder; default results/demo.
         #[arg(short, long, default_value = "results/demo")]
         out: PathBuf,
+        /// Language of the reports: da or en.
+        #[arg(long, default_value = "en", value_name = "da|en")]
+        lang: engine::report::Lang,
     },
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
@@ -85,6 +116,10 @@ enum Command {
     /// Estimate effects from case data: matched comparison, difference-in-differences by
     /// department and year since start, bootstrap intervals (aggregates only).
     Estimate(cmd_estimate::EstimateArgs),
+    /// Run one scenario over many municipalities (all 98 or a list), each with its own prices,
+    /// department map, cohort size and, with case data and a study, its own estimated effects;
+    /// ranked table, regions, forest plot and where the differences come from.
+    Municipalities(cmd_municipalities::MunicipalitiesArgs),
     /// Write copies of case-data tables with person ids replaced by keyed pseudonyms.
     Pseudonymize(cmd_pseudonymize::PseudonymizeArgs),
 }
@@ -121,6 +156,8 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             payback_within,
             switch,
             no_charts,
+            lang,
+            no_workbook,
         } => {
             let out = out.unwrap_or_else(|| default_out(&scenario));
             let mc = RunOptions {
@@ -130,6 +167,8 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 payback_within,
                 switch,
                 charts: !no_charts,
+                lang,
+                workbook: !no_workbook,
             };
             let run = run_to(&scenario, &out, &mc)?;
             if json {
@@ -176,7 +215,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 )),
             }
         }
-        Command::Demo { out } => {
+        Command::Demo { out, lang } => {
             let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
             let mut files: Vec<PathBuf> = std::fs::read_dir(&models)
                 .map_err(|e| engine::Error::Read {
@@ -198,14 +237,51 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                     .to_string_lossy()
                     .to_string();
                 let dir = out.join(&stem);
-                let run = run_to(f, &dir, &RunOptions::default())?;
+                let o = RunOptions {
+                    lang,
+                    ..RunOptions::default()
+                };
+                let run = run_to(f, &dir, &o)?;
                 rows.push((stem, dir, run));
+            }
+            // The Danish bundled models side by side (the worked example is in pounds).
+            let danish: Vec<(String, &engine::Run)> = files
+                .iter()
+                .zip(&rows)
+                .filter(|(_, (_, _, run))| run.summary.scenario.currency == "kr.")
+                .map(|(f, (_, _, run))| (display_rel(f), run))
+                .collect();
+            if danish.len() >= 2 {
+                let cmp = engine::report::compare::files(&danish, lang)?;
+                engine::write_outputs(&out.join("comparison"), &cmp)?;
             }
             if let Some((_, _, first)) = rows.first() {
                 emit(&render::summary(first));
             }
             emit(&format!("\n{}", render::overview(&rows)));
             emit(&format!("Results written to {}", out.display()));
+            Ok(())
+        }
+        Command::Compare {
+            scenarios,
+            out,
+            draws,
+            seed,
+            lang,
+        } => {
+            let o = RunOptions {
+                draws,
+                seed,
+                lang,
+                ..RunOptions::default()
+            };
+            emit(&compare(&scenarios, &out, &o)?);
+            emit(&format!("Results written to {}", out.display()));
+            Ok(())
+        }
+        Command::Municipalities(args) => {
+            emit(&cmd_municipalities::run(&args)?);
+            emit(&format!("Results written to {}", args.out.display()));
             Ok(())
         }
         Command::Synth(args) => cmd_synth::run(&args),
@@ -235,6 +311,14 @@ fn emit(text: &str) {
     let _ = writeln!(out, "{text}");
 }
 
+/// A bundled file's path relative to the repository (as a user would type it).
+fn display_rel(p: &Path) -> String {
+    p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(p)
+        .display()
+        .to_string()
+}
+
 fn default_out(scenario: &Path) -> PathBuf {
     let stem = scenario
         .file_stem()
@@ -251,6 +335,8 @@ struct RunOptions {
     payback_within: u32,
     switch: Vec<String>,
     charts: bool,
+    lang: engine::report::Lang,
+    workbook: bool,
 }
 
 impl Default for RunOptions {
@@ -262,11 +348,15 @@ impl Default for RunOptions {
             payback_within: 4,
             switch: Vec::new(),
             charts: true,
+            lang: engine::report::Lang::En,
+            workbook: true,
         }
     }
 }
 
-fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, engine::Error> {
+/// Load and run a scenario (with draws where asked for, or by default where it has uncertain
+/// inputs); returns the run and the number of draws.
+fn run_scenario(scenario: &Path, o: &RunOptions) -> Result<(engine::Run, usize), engine::Error> {
     tracing::debug!(scenario = %scenario.display(), "loading");
     let loaded = engine::load_scenario(scenario)?;
     let uncertain = loaded.compile()?.params.iter().any(|p| p.dist.is_some());
@@ -286,6 +376,11 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         switch: o.switch.clone(),
     };
     let run = engine::run_full(&loaded, (draws > 0).then_some(&mc), &sens)?;
+    Ok((run, draws))
+}
+
+fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, engine::Error> {
+    let (run, draws) = run_scenario(scenario, o)?;
     let options = serde_json::json!({
         "command": "run",
         "scenario": scenario.display().to_string(),
@@ -296,9 +391,43 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         "keep_draws": o.keep_draws,
         "switch": o.switch,
         "charts": o.charts,
+        "lang": o.lang,
+        "workbook": o.workbook,
     });
-    let files = run.output_files(options, o.keep_draws, o.charts)?;
+    let outputs = engine::OutputOptions {
+        keep_draws: o.keep_draws,
+        charts: o.charts,
+        reports: true,
+        workbook: o.workbook,
+        lang: o.lang,
+    };
+    let files = run.output_files(options, &outputs)?;
     engine::write_outputs(out, &files)?;
     tracing::debug!(out = %out.display(), "written");
     Ok(run)
+}
+
+/// Run every scenario and write their comparison to `out`; returns the Markdown table.
+fn compare(scenarios: &[PathBuf], out: &Path, o: &RunOptions) -> Result<String, engine::Error> {
+    let mut runs = Vec::with_capacity(scenarios.len());
+    let mut errors = Vec::new();
+    for path in scenarios {
+        match run_scenario(path, o) {
+            Ok((run, _)) => runs.push((path.display().to_string(), run)),
+            Err(engine::Error::Invalid(d)) => errors.extend(d),
+            Err(e) => return Err(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(engine::Error::Invalid(errors));
+    }
+    let refs: Vec<(String, &engine::Run)> = runs.iter().map(|(p, r)| (p.clone(), r)).collect();
+    let files = engine::report::compare::files(&refs, o.lang)?;
+    engine::write_outputs(out, &files)?;
+    let md = files
+        .iter()
+        .find(|(f, _)| f == "comparison.md")
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    Ok(md)
 }

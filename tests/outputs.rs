@@ -113,6 +113,32 @@ fn demo_runs_every_bundled_model() {
     for run in ["gmca-worked-example", "synthetic-estimated"] {
         assert!(out.join(run).join("summary.json").is_file(), "{run}");
     }
+    // Every model's folder holds the reports and the charts; the Danish models are compared.
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.ends_with("comparison") {
+            continue;
+        }
+        for f in [
+            "report.html",
+            "summary.md",
+            "charts/costs_and_gains_by_year.png",
+            "charts/cumulative_net_pv.svg",
+        ] {
+            assert!(dir.join(f).is_file(), "{}: no {f}", dir.display());
+        }
+    }
+    let cmp = out.join("comparison");
+    for f in [
+        "comparison.html",
+        "comparison.md",
+        "comparison.csv",
+        "comparison.json",
+        "charts/scenario_comparison.png",
+        "charts/scenario_comparison.svg",
+    ] {
+        assert!(cmp.join(f).is_file(), "comparison: no {f}");
+    }
 }
 
 #[test]

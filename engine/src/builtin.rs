@@ -14,6 +14,10 @@ pub const DISCOUNT: (&str, &str) = (
     "builtin:models/catalogues/discount-schedules.toml",
     include_str!("../../models/catalogues/discount-schedules.toml"),
 );
+pub const REFUSION: (&str, &str) = (
+    "builtin:models/catalogues/refusion-dk.toml",
+    include_str!("../../models/catalogues/refusion-dk.toml"),
+);
 pub const DEPARTMENTS: (&str, &str) = (
     "builtin:models/catalogues/departments-dk.toml",
     include_str!("../../models/catalogues/departments-dk.toml"),

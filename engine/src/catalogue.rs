@@ -109,6 +109,9 @@ pub struct PriceIndex {
     #[serde(default)]
     pub name: Label,
     pub source: String,
+    /// When the figures were published or retrieved (e.g. "2024-06-06"), for a forecast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     /// Change from the previous year into `year`.
     #[serde(rename = "rate")]
     pub rates: Vec<IndexRate>,
@@ -410,6 +413,8 @@ pub struct Catalogues {
     pub price_index: (IndexCatalogue, Source),
     pub discount: (DiscountCatalogue, Source),
     pub departments: (DepartmentMap, Source),
+    /// State reimbursement rules, read only for a scenario with a `[budget]` section.
+    pub refusion: Option<(crate::budget::RefusionCatalogue, Source)>,
 }
 
 impl Catalogues {
@@ -469,6 +474,7 @@ impl Catalogues {
                 price_index: (i, index),
                 discount: (d, discount),
                 departments: (m, depts),
+                refusion: None,
             }),
             _ => Err(Error::Invalid(diags)),
         }

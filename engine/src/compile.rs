@@ -136,6 +136,7 @@ pub fn compile_with(
         .map(|a| Entity {
             id: a.id.clone(),
             name: a.name.en_or(&a.id),
+            name_da: a.name.da.clone(),
             actor: 0,
             public: a.public,
         })
@@ -146,6 +147,7 @@ pub fn compile_with(
         .map(|d| Entity {
             id: d.id.clone(),
             name: d.name.en_or(&d.id),
+            name_da: d.name.da.clone(),
             actor: map.actors.iter().position(|a| a.id == d.actor).unwrap_or(0),
             public: true,
         })
@@ -1177,6 +1179,19 @@ impl<'a> Builder<'a> {
             _ => Vec::new(),
         };
         let (ranges, switching) = self.sensitivity();
+        let budget = sc.budget.as_ref().and_then(|sec| {
+            let cx = crate::budget::Context {
+                sc,
+                src: self.src,
+                cat: self.cat,
+                actors: &self.actors,
+                departments: &self.departments,
+                items: &self.items,
+                cells: &self.cells,
+                horizon: h as usize,
+            };
+            crate::budget::resolve(sec, &cx, &mut self.diags)
+        });
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
         }
@@ -1212,6 +1227,7 @@ impl<'a> Builder<'a> {
             joint: joint_sets,
             ranges,
             switching,
+            budget,
             markov: None,
         })
     }
@@ -1266,6 +1282,19 @@ impl<'a> Builder<'a> {
         }
         let correlation = self.correlations();
         let (ranges, switching) = self.sensitivity();
+        let budget = sc.budget.as_ref().and_then(|sec| {
+            let cx = crate::budget::Context {
+                sc,
+                src: self.src,
+                cat: self.cat,
+                actors: &self.actors,
+                departments: &self.departments,
+                items: &self.items,
+                cells: &self.cells,
+                horizon: discount.len(),
+            };
+            crate::budget::resolve(sec, &cx, &mut self.diags)
+        });
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
         }
@@ -1310,6 +1339,7 @@ impl<'a> Builder<'a> {
             joint: Vec::new(),
             ranges,
             switching,
+            budget,
             markov: Some(Box::new(markov)),
         })
     }

@@ -189,6 +189,43 @@ impl Dist {
         (1.0 + 4.0 * (mode - min) / r, 1.0 + 4.0 * (max - mode) / r)
     }
 
+    /// The distribution of `s · X` for `s > 0`; `None` for a beta, whose support is [0, 1].
+    pub fn scaled(&self, s: f64) -> Option<Dist> {
+        Some(match self {
+            Dist::Normal { mean, sd } => Dist::Normal {
+                mean: mean * s,
+                sd: sd * s,
+            },
+            Dist::LogNormal { mu, sigma } => Dist::LogNormal {
+                mu: mu + s.ln(),
+                sigma: *sigma,
+            },
+            Dist::Gamma { shape, scale } => Dist::Gamma {
+                shape: *shape,
+                scale: scale * s,
+            },
+            Dist::Beta { .. } => return None,
+            Dist::Uniform { min, max } => Dist::Uniform {
+                min: min * s,
+                max: max * s,
+            },
+            Dist::Triangular { min, mode, max } => Dist::Triangular {
+                min: min * s,
+                mode: mode * s,
+                max: max * s,
+            },
+            Dist::Pert { min, mode, max } => Dist::Pert {
+                min: min * s,
+                mode: mode * s,
+                max: max * s,
+            },
+            Dist::Discrete { values, weights } => Dist::Discrete {
+                values: values.iter().map(|v| v * s).collect(),
+                weights: weights.clone(),
+            },
+        })
+    }
+
     pub fn mean(&self) -> f64 {
         match *self {
             Dist::Normal { mean, .. } => mean,

@@ -5,6 +5,7 @@
 //! ([`metrics`], [`ledger`], [`summary`]). Only [`io`] touches files; nothing here prints or
 //! exits the process.
 
+pub mod budget;
 pub mod builtin;
 pub mod casedata;
 pub mod catalogue;
@@ -21,17 +22,20 @@ pub mod markov;
 pub mod metrics;
 pub mod model;
 pub mod montecarlo;
+pub mod municipalities;
 pub mod param;
+pub mod report;
 pub mod scenario;
 pub mod sensitivity;
 pub mod source;
 pub mod special;
 pub mod summary;
 pub mod synth;
+pub mod workbook;
 
 pub use error::{Diagnostic, Error, Result};
 pub use io::{Loaded, load_scenario, write_outputs};
-pub use summary::{Run, SensitivityOptions, Summary, run, run_full, run_with};
+pub use summary::{OutputOptions, Run, SensitivityOptions, Summary, run, run_full, run_with};
 
 /// The JSON Schema of scenario format v1, for editors.
 pub fn scenario_schema() -> serde_json::Value {

@@ -84,6 +84,9 @@ impl Kind {
 pub struct Entity {
     pub id: String,
     pub name: String,
+    /// The Danish name, where the department map gives one (reports in Danish use it).
+    #[serde(skip)]
+    pub name_da: Option<String>,
     /// For a department, the index of its actor.
     #[serde(skip)]
     pub actor: usize,
@@ -293,6 +296,8 @@ pub struct Model {
     pub ranges: Vec<(usize, f64, f64)>,
     /// θ slots whose switching value the scenario asks for, besides the success rate.
     pub switching: Vec<usize>,
+    /// The checked `[budget]` section, when the scenario has one.
+    pub budget: Option<crate::budget::Plan>,
     /// The state-transition (Markov) form, when the scenario gives `[states]`: its flows are
     /// added to the terms' (`crate::markov`).
     pub markov: Option<Box<crate::markov::Compiled>>,

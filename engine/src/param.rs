@@ -55,6 +55,25 @@ impl Param {
         }
     }
 
+    /// The input times `s > 0` (value and distribution); `None` where the distribution cannot
+    /// be scaled (a beta). The note says why the value differs from the file's.
+    pub fn scaled(&self, s: f64, why: &str) -> Option<Param> {
+        let dist = match &self.dist {
+            Some(d) => Some(d.scaled(s)?),
+            None => None,
+        };
+        let note = match &self.note {
+            Some(n) => format!("{n}; × {s} ({why})"),
+            None => format!("× {s} ({why})"),
+        };
+        Some(Param {
+            value: self.value * s,
+            source: self.source.clone(),
+            note: Some(note),
+            dist,
+        })
+    }
+
     /// An uncertain input whose base value is the distribution's mean.
     pub fn uncertain(dist: Dist) -> Self {
         Param {

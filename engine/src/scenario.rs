@@ -82,6 +82,10 @@ pub struct Scenario {
     /// reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// The budget view for the finance department: budget years in current prices, state
+    /// reimbursement (refusion) and distribution keys (fordelingsnøgler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::BudgetSection>,
 }
 
 /// A correlation between two uncertain inputs, named by their field paths. `rho` is the
@@ -155,6 +159,9 @@ pub struct CatalogueRefs {
     /// Department map: actors, departments and the chart-of-accounts functions they own.
     #[serde(default)]
     pub departments: Option<String>,
+    /// State reimbursement (refusion) rules, read when the scenario has a `[budget]` section.
+    #[serde(default)]
+    pub refusion: Option<String>,
 }
 
 /// When within a year the flows of that year fall, for discounting.

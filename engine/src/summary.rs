@@ -60,6 +60,10 @@ pub struct Summary {
     pub conventions: Conventions,
     #[serde(flatten)]
     pub results: Results,
+    /// The budget view (budget years in the budget's prices, gross / refusion / net by
+    /// department, distribution keys), when the scenario has a `[budget]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::BudgetView>,
     /// Every numeric input (θ) at its base value, by field path.
     pub inputs: Vec<ParamSlot>,
     /// Monte Carlo summaries, when the run drew from the inputs' distributions.
@@ -75,6 +79,33 @@ pub struct Summary {
     pub provenance: Provenance,
 }
 
+/// Which of the optional outputs of a run to write, and in which language.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    /// Every draw's metrics in `draws.parquet`.
+    pub keep_draws: bool,
+    /// The charts, `charts/*.png` and `charts/*.svg`.
+    pub charts: bool,
+    /// The HTML report and the Markdown summary.
+    pub reports: bool,
+    /// The Excel workbook `report.xlsx`.
+    pub workbook: bool,
+    /// The language of the reports.
+    pub lang: crate::report::Lang,
+}
+
+impl Default for OutputOptions {
+    fn default() -> Self {
+        OutputOptions {
+            keep_draws: false,
+            charts: true,
+            reports: true,
+            workbook: true,
+            lang: crate::report::Lang::En,
+        }
+    }
+}
+
 /// A run of a loaded scenario: at base values, and with draws where asked for.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -87,6 +118,8 @@ pub struct Run {
     /// A readable name of every input (θ slot), for charts: the scenario line's name in place of
     /// its position (`consequence[2].units` → "Fewer placements: units").
     pub input_labels: Vec<String>,
+    /// The same in Danish.
+    pub input_labels_da: Vec<String>,
 }
 
 /// Compile and run a loaded scenario at base values (deterministic).
@@ -150,6 +183,10 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     let f = model.evaluate(theta.view());
     let flows = f.draw(0).to_owned();
     let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
+    let budget = model
+        .budget
+        .as_ref()
+        .map(|plan| crate::budget::compute(plan, &model, flows.view()));
     let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
     let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| Uncertainty {
         correlations: loaded.scenario.correlations.clone(),
@@ -179,6 +216,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         },
         conventions: model.conventions.clone(),
         results,
+        budget,
         inputs: model.params.clone(),
         provenance: Provenance {
             som_version: VERSION,
@@ -190,13 +228,17 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         sensitivity,
         markov,
     };
-    let input_labels = crate::charts::labels::input_labels(sc, &model.params);
+    let input_labels =
+        crate::charts::labels::input_labels(sc, &model.params, crate::report::Lang::En);
+    let input_labels_da =
+        crate::charts::labels::input_labels(sc, &model.params, crate::report::Lang::Da);
     Ok(Run {
         model,
         summary,
         flows,
         draws,
         input_labels,
+        input_labels_da,
     })
 }
 
@@ -224,6 +266,14 @@ fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Run {
+    /// The readable names of the inputs (θ slots) in `lang`.
+    pub fn labels(&self, lang: crate::report::Lang) -> &[String] {
+        match lang {
+            crate::report::Lang::Da => &self.input_labels_da,
+            crate::report::Lang::En => &self.input_labels,
+        }
+    }
+
     /// Per-draw metrics as a table: draw, then NPV, cost PV, benefit PV, BCR and payback year
     /// of the total, the NPV of every actor and department, and the drawn value of every
     /// uncertain input (`input:` and its field path).
@@ -277,14 +327,15 @@ impl Run {
         Some(DataFrame::new_infer_height(cols))
     }
 
-    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, manifest.json,
-    /// draws.parquet when `keep_draws` (and the run drew), and the charts (`charts/*.png` and
-    /// `charts/*.svg`, see [`crate::charts`]) when `charts`.
+    /// The output files of a run: summary.json, ledger.parquet, ledger.csv, budget.csv (with a
+    /// budget view), manifest.json, draws.parquet when `keep_draws` (and the run drew), the
+    /// charts (`charts/*.png` and `charts/*.svg`, see [`crate::charts`]) when `charts`, the
+    /// reports (`report.html`, `summary.md`, see [`crate::report`]) when `reports`, and the
+    /// workbook `report.xlsx` ([`crate::workbook`]) when `workbook`.
     pub fn output_files(
         &self,
         options: serde_json::Value,
-        keep_draws: bool,
-        charts: bool,
+        out: &OutputOptions,
     ) -> Result<Vec<(String, Vec<u8>)>> {
         let mut files = Vec::new();
         let summary =
@@ -301,20 +352,41 @@ impl Run {
                 crate::markov::results::trace_csv(m),
             ));
         }
-        if keep_draws && let Some(df) = self.draws_frame() {
+        if let Some(b) = &self.summary.budget {
+            files.push((
+                crate::budget::CSV_FILE.to_string(),
+                crate::budget::csv(b).into_bytes(),
+            ));
+        }
+        if out.keep_draws
+            && let Some(df) = self.draws_frame()
+        {
             let mut df = df.map_err(|e| out_err("draws.parquet", e))?;
             let bytes = parquet_bytes(&mut df).map_err(|e| out_err("draws.parquet", e))?;
             files.push(("draws.parquet".to_string(), bytes));
         }
-        if charts {
+        let mut charts = Vec::new();
+        if out.charts {
             let start = std::time::Instant::now();
-            let rendered = crate::charts::render(self)?;
+            charts = crate::charts::render(self, out.lang)?;
             tracing::debug!(
-                charts = rendered.len(),
+                charts = charts.len(),
                 ms = start.elapsed().as_millis() as u64,
                 "charts rendered"
             );
-            files.extend(rendered);
+        }
+        if out.reports {
+            let html = crate::report::html::render(self, &charts, out.lang);
+            files.push(("report.html".to_string(), html.into_bytes()));
+            let md = crate::report::markdown::render(self, out.lang);
+            files.push(("summary.md".to_string(), md.into_bytes()));
+        }
+        files.extend(charts);
+        if out.workbook {
+            files.push((
+                crate::workbook::FILE.to_string(),
+                crate::workbook::workbook(self)?,
+            ));
         }
         let outputs: Vec<serde_json::Value> = files
             .iter()

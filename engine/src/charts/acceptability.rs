@@ -10,6 +10,7 @@ use plotters::prelude::*;
 
 pub struct Acceptability<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 impl Chart for Acceptability<'_> {
@@ -19,35 +20,46 @@ impl Chart for Acceptability<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let s = &self.run.summary;
+        let f = self.fmt;
         let Some(u) = s.markov.as_ref().and_then(|m| m.uncertainty.first()) else {
             return Ok(());
         };
         let currency = &s.scenario.currency;
         let max = u.acceptability.last().map_or(1.0, |p| p.value).max(1e-9);
-        let unit = Unit::for_max(max, currency);
+        let unit = Unit::for_max(max, currency, f);
+        let draws = f.group(s.uncertainty.as_ref().map_or(0.0, |x| x.draws as f64), 0);
         let notes = vec![
             format!(
-                "Share of {} draws in which value × additional {} − incremental cost > 0, for \
-                 values per unit from 0 to {} {}.",
-                group(s.uncertainty.as_ref().map_or(0.0, |x| x.draws as f64), 0),
+                "{} {draws} {} {} − {} > 0, {} 0 {} {} {currency}.",
+                f.t("Share of", "Andel af"),
+                f.t(
+                    "draws in which value × additional",
+                    "træk hvor værdi × ekstra"
+                ),
                 u.outcome,
-                group(max, 0),
-                currency
+                f.t("incremental cost", "meromkostning"),
+                f.t("for values per unit from", "for værdier pr. enhed fra"),
+                f.t("to", "til"),
+                f.group(max, 0),
             ),
             format!(
-                "P(the intervention dominates: cheaper and better) = {}.",
-                percent(u.p_dominates)
+                "{} = {}.",
+                f.t(
+                    "P(the intervention dominates: cheaper and better)",
+                    "P(indsatsen dominerer: billigere og bedre)"
+                ),
+                f.percent(u.p_dominates)
             ),
         ];
-        let area = frame(
-            root,
-            &format!(
-                "Acceptability: is the intervention worth it per unit of {}?",
-                u.outcome
+        let title = format!(
+            "{} {}?",
+            f.t(
+                "Acceptability: is the intervention worth it per unit of",
+                "Acceptabilitet: er indsatsen pengene værd pr. enhed"
             ),
-            &s.scenario.name,
-            &notes,
-        )?;
+            u.outcome
+        );
+        let area = frame(root, &title, &s.scenario.name, &notes)?;
         let x_max = max / unit.div;
         let mut chart = ChartBuilder::on(&area)
             .margin_top(12)
@@ -60,10 +72,15 @@ impl Chart for Acceptability<'_> {
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .axis_style(MUTED)
-            .x_desc(format!("value per unit of {} ({})", u.outcome, unit.name))
-            .y_desc("probability worth it")
-            .x_label_formatter(&|v: &f64| tick(*v))
-            .y_label_formatter(&|v: &f64| percent(*v))
+            .x_desc(format!(
+                "{} {} ({})",
+                f.t("value per unit of", "værdi pr. enhed"),
+                u.outcome,
+                unit.name
+            ))
+            .y_desc(f.t("probability worth it", "sandsynlighed for at det er værd"))
+            .x_label_formatter(&|v: &f64| f.tick(*v))
+            .y_label_formatter(&|v: &f64| f.percent(*v))
             .label_style(text(SMALL, &MUTED, CENTER))
             .draw()?;
         let line: Vec<(f64, f64)> = u

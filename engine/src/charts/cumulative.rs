@@ -7,7 +7,9 @@
 //! mark its start and end.
 
 use super::style::*;
-use super::{Chart, amounts, department_index, not_public_note, year_label, year_ticks};
+use super::{
+    Chart, amounts, department_index, department_name, not_public_note, year_label, year_ticks,
+};
 use crate::metrics::{GroupResult, PaybackStatus};
 use crate::summary::Run;
 use plotters::coord::Shift;
@@ -15,6 +17,7 @@ use plotters::prelude::*;
 
 pub struct Cumulative<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 const LEGEND_W: u32 = 270;
@@ -36,6 +39,7 @@ impl Chart for Cumulative<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let run = self.run;
+        let f = self.fmt;
         let s = &run.summary;
         let r = &s.results;
         let h = r.total.years.len();
@@ -45,7 +49,7 @@ impl Chart for Cumulative<'_> {
             .filter(|g| g.public && g.years.iter().any(|y| y.net != 0.0))
             .collect();
         // One department is the whole total: its line would lie under the total's.
-        let only = (deps.len() == 1).then(|| deps[0].name.clone());
+        let only = (deps.len() == 1).then(|| department_name(run, f, &deps[0].id));
         if only.is_some() {
             deps.clear();
         }
@@ -66,31 +70,50 @@ impl Chart for Cumulative<'_> {
             lo = lo.min(y.stat.low.unwrap_or(0.0));
             hi = hi.max(y.stat.high.unwrap_or(0.0));
         }
-        let unit = Unit::for_max(hi.max(-lo), &s.scenario.currency);
+        let unit = Unit::for_max(hi.max(-lo), &s.scenario.currency, f);
         let (lo, hi) = (lo / unit.div, hi / unit.div);
         let pad = (hi - lo).max(1e-9) * 0.06;
         let y_range = (lo - pad)..(hi + pad);
 
-        let mut notes = vec![format!(
-            "Net = gains − costs, discounted ({}) and added up to the end of each year. Break-even: \
-             where the total's cumulative net turns and stays at or above zero.",
-            s.conventions.discount_schedule
-        )];
+        let mut notes = vec![match f.lang {
+            Lang::Da => format!(
+                "Netto = gevinster − omkostninger, diskonteret ({}) og lagt sammen til udgangen af \
+                 hvert år. Tilbagebetaling: hvor totalens akkumulerede netto bliver og forbliver \
+                 nul eller derover.",
+                s.conventions.discount_schedule
+            ),
+            Lang::En => format!(
+                "Net = gains − costs, discounted ({}) and added up to the end of each year. \
+                 Break-even: where the total's cumulative net turns and stays at or above zero.",
+                s.conventions.discount_schedule
+            ),
+        }];
         if let Some(u) = &s.uncertainty {
-            notes.push(format!(
-                "Band: {}–{} % of {} draws (seed {}). P(break-even within {} years) = {}.",
-                group(u.interval.0 * 100.0, 0),
-                group(u.interval.1 * 100.0, 0),
-                group(u.draws as f64, 0),
-                u.seed,
-                u.payback_within_years,
-                percent(u.total.p_payback_within),
-            ));
+            let (lo, hi, n, p) = (
+                f.group(u.interval.0 * 100.0, 0),
+                f.group(u.interval.1 * 100.0, 0),
+                f.group(u.draws as f64, 0),
+                f.percent(u.total.p_payback_within),
+            );
+            let (seed, k) = (u.seed, u.payback_within_years);
+            notes.push(match f.lang {
+                Lang::Da => format!(
+                    "Bånd: {lo}–{hi} % af {n} træk (seed {seed}). P(tilbagebetalt inden for {k} \
+                     år) = {p}."
+                ),
+                Lang::En => format!(
+                    "Band: {lo}–{hi} % of {n} draws (seed {seed}). P(break-even within {k} years) \
+                     = {p}."
+                ),
+            });
         }
-        notes.extend(not_public_note(run));
+        notes.extend(not_public_note(run, f));
         let area = frame(
             root,
-            "Cumulative net present value and break-even",
+            f.t(
+                "Cumulative net present value and break-even",
+                "Akkumuleret nettonutidsværdi og tilbagebetaling",
+            ),
             &s.scenario.name,
             &notes,
         )?;
@@ -104,7 +127,7 @@ impl Chart for Cumulative<'_> {
                 year_label(first, *v, 0.0)
             }
         };
-        let y_fmt = |v: &f64| tick(*v);
+        let y_fmt = |v: &f64| f.tick(*v);
         let mut chart = ChartBuilder::on(&plot)
             .margin_top(12)
             .margin_right(16)
@@ -124,9 +147,16 @@ impl Chart for Cumulative<'_> {
             .y_label_formatter(&y_fmt)
             .label_style(text(SMALL, &INK, CENTER))
             .axis_desc_style(text(SMALL, &INK, CENTER))
-            .x_desc("Year (the cumulative value is marked at the end of each year)")
+            .x_desc(f.t(
+                "Year (the cumulative value is marked at the end of each year)",
+                "År (den akkumulerede værdi er markeret ved udgangen af hvert år)",
+            ))
             .y_desc(format!(
-                "Cumulative net present value, {}",
+                "{}, {}",
+                f.t(
+                    "Cumulative net present value",
+                    "Akkumuleret nettonutidsværdi"
+                ),
                 amounts(run, &unit)
             ))
             .draw()?;
@@ -177,11 +207,11 @@ impl Chart for Cumulative<'_> {
                     8,
                     TOTAL.stroke_width(3),
                 )))?;
-                let label = format!(
-                    "Break-even after {} years, in {}",
-                    group(p, 1),
-                    m.payback_calendar_year.unwrap_or(first)
-                );
+                let (years, year) = (f.group(p, 1), m.payback_calendar_year.unwrap_or(first));
+                let label = match f.lang {
+                    Lang::Da => format!("Tilbagebetalt efter {years} år, i {year}"),
+                    Lang::En => format!("Break-even after {years} years, in {year}"),
+                };
                 let style = text(SMALL, &INK, LEFT_TOP);
                 let w = root.estimate_text_size(&label, &style)?.0 as i32;
                 let x = if top.0 + 10 + w < px1 - 16 {
@@ -192,10 +222,17 @@ impl Chart for Cumulative<'_> {
                 root.draw_text(&label, &style, (x.max(px0), top.1 + 4))?;
             }
             (status, _) => {
-                let label = if status == PaybackStatus::NoNetInvestment {
-                    "No net investment: the cumulative net is never below zero".to_string()
-                } else {
-                    format!("No break-even by the end of {}", s.scenario.last_year)
+                let last = s.scenario.last_year;
+                let label = match (status == PaybackStatus::NoNetInvestment, f.lang) {
+                    (true, Lang::En) => {
+                        "No net investment: the cumulative net is never below zero".to_string()
+                    }
+                    (true, Lang::Da) => {
+                        "Ingen nettoinvestering: det akkumulerede netto er aldrig under nul"
+                            .to_string()
+                    }
+                    (false, Lang::En) => format!("No break-even by the end of {last}"),
+                    (false, Lang::Da) => format!("Ikke tilbagebetalt ved udgangen af {last}"),
                 };
                 let at = chart.backend_coord(&(0.0, y_range.end));
                 root.draw_text(&label, &text(SMALL, &INK, LEFT_TOP), (at.0 + 110, at.1 + 4))?;
@@ -206,22 +243,25 @@ impl Chart for Cumulative<'_> {
             .iter()
             .map(|g| {
                 (
-                    g.name.clone(),
+                    department_name(run, f, &g.id),
                     Mark::Line(department_colour(department_index(run, &g.id)), 3, false),
                 )
             })
             .collect();
+        let total = f.t("Total, public sector", "I alt, offentlig sektor");
         let total_label = match &only {
-            Some(name) => format!("Total, public sector = {name}"),
-            None => "Total, public sector".into(),
+            Some(name) => format!("{total} = {name}"),
+            None => total.into(),
         };
         entries.push((total_label, Mark::Line(TOTAL, 4, false)));
         if let (Some(_), Some(u)) = (band, &s.uncertainty) {
             entries.push((
                 format!(
-                    "Total: {}–{} % of draws",
-                    group(u.interval.0 * 100.0, 0),
-                    group(u.interval.1 * 100.0, 0)
+                    "{}: {}–{} % {}",
+                    f.t("Total", "I alt"),
+                    f.group(u.interval.0 * 100.0, 0),
+                    f.group(u.interval.1 * 100.0, 0),
+                    f.t("of draws", "af trækkene")
                 ),
                 Mark::Band(band_colour),
             ));

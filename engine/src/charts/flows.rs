@@ -2,7 +2,9 @@
 //! public sector's net as a line. Undiscounted, in price-year prices, as a budget reads them.
 
 use super::style::*;
-use super::{Chart, amounts, department_index, not_public_note, year_label, year_ticks};
+use super::{
+    Chart, amounts, department_index, department_name, not_public_note, year_label, year_ticks,
+};
 use crate::metrics::GroupResult;
 use crate::summary::Run;
 use plotters::coord::Shift;
@@ -10,6 +12,7 @@ use plotters::prelude::*;
 
 pub struct Flows<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 /// A department's year split by side of the axis: (gains and negative costs, costs and
@@ -29,6 +32,7 @@ impl Chart for Flows<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let run = self.run;
+        let f = self.fmt;
         let s = &run.summary;
         let r = &s.results;
         let h = r.total.years.len();
@@ -50,22 +54,30 @@ impl Chart for Flows<'_> {
             top = top.max(up).max(r.total.years[t].net);
             bottom = bottom.min(down).min(r.total.years[t].net);
         }
-        let unit = Unit::for_max(top.max(-bottom), &s.scenario.currency);
+        let unit = Unit::for_max(top.max(-bottom), &s.scenario.currency, f);
         let (top, bottom) = (top / unit.div, bottom / unit.div);
         let pad = (top - bottom).max(1e-9) * 0.06;
         let y_range = (bottom - if bottom < 0.0 { pad } else { 0.0 })
             ..(top + if top > 0.0 { pad } else { 0.0 }).max(bottom + 1e-9);
 
         let mut notes = vec![
-            "Undiscounted. Above zero: savings in a department's expenditure; below zero: the \
-             intervention's costs net of the services it replaces, and any extra expenditure it \
-             causes. The line is the public sector's net gain of the year."
-                .to_string(),
+            f.t(
+                "Undiscounted. Above zero: savings in a department's expenditure; below zero: the \
+                 intervention's costs net of the services it replaces, and any extra expenditure \
+                 it causes. The line is the public sector's net gain of the year.",
+                "Ikke diskonteret. Over nul: besparelser i en forvaltnings udgifter; under nul: \
+                 indsatsens omkostninger fratrukket de ydelser, den erstatter, og eventuelle \
+                 merudgifter, den giver. Linjen er den offentlige sektors nettogevinst i året.",
+            )
+            .to_string(),
         ];
-        notes.extend(not_public_note(run));
+        notes.extend(not_public_note(run, f));
         let area = frame(
             root,
-            "Costs and gains by year and department",
+            f.t(
+                "Costs and gains by year and department",
+                "Omkostninger og gevinster pr. år og forvaltning",
+            ),
             &s.scenario.name,
             &notes,
         )?;
@@ -73,7 +85,7 @@ impl Chart for Flows<'_> {
 
         let first = s.scenario.first_year;
         let x_fmt = |v: &f64| year_label(first, *v, 0.0);
-        let y_fmt = |v: &f64| tick(*v);
+        let y_fmt = |v: &f64| f.tick(*v);
         let mut chart = ChartBuilder::on(&plot)
             .margin_top(12)
             .margin_right(12)
@@ -141,13 +153,14 @@ impl Chart for Flows<'_> {
             .iter()
             .map(|g| {
                 (
-                    g.name.clone(),
+                    department_name(run, f, &g.id),
                     Mark::Box(department_colour(department_index(run, &g.id))),
                 )
             })
             .collect();
         entries.push((
-            "Net gain, public sector".into(),
+            f.t("Net gain, public sector", "Nettogevinst, offentlig sektor")
+                .into(),
             Mark::Line(TOTAL, 2, false),
         ));
         legend(&side, (8, 16), LEGEND_W - 16, &entries)?;

@@ -4,9 +4,14 @@
 use crate::model::ParamSlot;
 use crate::scenario::Scenario;
 
-/// A readable name for every θ slot, in slot order.
-pub fn input_labels(sc: &Scenario, params: &[ParamSlot]) -> Vec<String> {
-    params.iter().map(|p| input_label(sc, &p.name)).collect()
+use crate::report::Lang;
+
+/// A readable name for every θ slot, in slot order, in `lang`.
+pub fn input_labels(sc: &Scenario, params: &[ParamSlot], lang: Lang) -> Vec<String> {
+    params
+        .iter()
+        .map(|p| input_label_in(sc, &p.name, lang))
+        .collect()
 }
 
 /// `[i]` at the start of `s`: the index and what follows the `]` (without a leading dot).
@@ -17,17 +22,38 @@ fn index(s: &str) -> Option<(usize, &str)> {
 }
 
 /// The rest of a field path, in words.
-fn words(rest: &str) -> String {
+fn words(rest: &str, lang: Lang) -> String {
     if let Some(k) = rest
         .strip_prefix("estimated[")
         .and_then(|k| k.strip_suffix(']'))
     {
-        return format!("effect in year {k} since start");
+        return match lang {
+            Lang::En => format!("effect in year {k} since start"),
+            Lang::Da => format!("effekt i år {k} efter start"),
+        };
     }
-    match rest {
-        "half_life" => "half-life".into(),
-        "persistence.half_life" => "persistence half-life".into(),
-        "persistence.decay" => "persistence decay".into(),
+    let da = |en: &str| -> Option<&'static str> {
+        Some(match en {
+            "units" => "enheder",
+            "amount" => "beløb",
+            "price" => "pris",
+            "participants" => "deltagere",
+            "share" => "andel",
+            "duration" => "varighed",
+            "years" => "år",
+            "half_life" => "halveringstid",
+            "persistence.half_life" => "varighed: halveringstid",
+            "persistence.decay" => "varighed: aftagning",
+            "decay" => "aftagning",
+            "phase_in" => "indfasning",
+            _ => return None,
+        })
+    };
+    match (rest, lang) {
+        (_, Lang::Da) if da(rest).is_some() => da(rest).unwrap_or_default().into(),
+        ("half_life", _) => "half-life".into(),
+        ("persistence.half_life", _) => "persistence half-life".into(),
+        ("persistence.decay", _) => "persistence decay".into(),
         _ => rest.replace(['_', '.'], " "),
     }
 }
@@ -37,6 +63,12 @@ type LineName<'a> = &'a dyn Fn(usize) -> Option<String>;
 
 /// A readable name of the input at field path `path`; the path itself where none is known.
 pub fn input_label(sc: &Scenario, path: &str) -> String {
+    input_label_in(sc, path, Lang::En)
+}
+
+/// [`input_label`] in `lang`.
+pub fn input_label_in(sc: &Scenario, path: &str, lang: Lang) -> String {
+    let t = |en: &'static str, da: &'static str| lang.t(en, da);
     let lines: [(&str, LineName); 5] = [
         ("intervention.cost", &|i| {
             sc.intervention.costs.get(i).map(|c| c.name.clone())
@@ -45,19 +77,21 @@ pub fn input_label(sc: &Scenario, path: &str) -> String {
             sc.intervention
                 .replaces
                 .get(i)
-                .map(|c| format!("{} (replaced)", c.name))
+                .map(|c| format!("{} ({})", c.name, t("replaced", "erstattet")))
         }),
         ("intervention.startup", &|i| {
             sc.intervention
                 .startup
                 .get(i)
-                .map(|c| format!("{} (start-up)", c.name))
+                .map(|c| format!("{} ({})", c.name, t("start-up", "opstart")))
         }),
         ("consequence", &|i| {
             sc.consequences.get(i).map(|c| c.name.clone())
         }),
         ("cohort", &|i| {
-            sc.cohorts.get(i).map(|c| format!("Cohort {}", c.start))
+            sc.cohorts
+                .get(i)
+                .map(|c| format!("{} {}", t("Cohort", "Årgang"), c.start))
         }),
     ];
     for (prefix, name) in lines {
@@ -67,24 +101,40 @@ pub fn input_label(sc: &Scenario, path: &str) -> String {
             return if rest.is_empty() {
                 name
             } else {
-                format!("{name}: {}", words(rest))
+                format!("{name}: {}", words(rest, lang))
             };
         }
     }
     match path {
-        "success.with" => "Success rate with the intervention".into(),
-        "success.without" => "Success rate without the intervention".into(),
-        "success.net" => "Net success rate".into(),
-        "success.rate" => "Success rate".into(),
-        "success.deadweight" => "Deadweight".into(),
-        "persistence.half_life" => "Persistence: half-life".into(),
-        "persistence.decay" => "Persistence: decay".into(),
-        "discounting.rate" => "Discount rate".into(),
-        "adjustments.cost_uplift" => "Optimism bias: cost uplift".into(),
-        "adjustments.benefit_reduction" => "Optimism bias: benefit reduction".into(),
+        "success.with" => t(
+            "Success rate with the intervention",
+            "Succesrate med indsatsen",
+        )
+        .into(),
+        "success.without" => t(
+            "Success rate without the intervention",
+            "Succesrate uden indsatsen",
+        )
+        .into(),
+        "success.net" => t("Net success rate", "Nettosuccesrate").into(),
+        "success.rate" => t("Success rate", "Succesrate").into(),
+        "success.deadweight" => t("Deadweight", "Dødvægt").into(),
+        "persistence.half_life" => t("Persistence: half-life", "Varighed: halveringstid").into(),
+        "persistence.decay" => t("Persistence: decay", "Varighed: aftagning").into(),
+        "discounting.rate" => t("Discount rate", "Diskonteringsrente").into(),
+        "adjustments.cost_uplift" => t(
+            "Optimism bias: cost uplift",
+            "Optimismetillæg: omkostninger",
+        )
+        .into(),
+        "adjustments.benefit_reduction" => t(
+            "Optimism bias: benefit reduction",
+            "Optimismefradrag: gevinster",
+        )
+        .into(),
         _ => {
             if let Some(rest) = path.strip_prefix("persistence.") {
-                format!("Persistence: {}", words(rest))
+                format!("{}: {}", t("Persistence", "Varighed"), words(rest, lang))
             } else {
                 path.to_string()
             }

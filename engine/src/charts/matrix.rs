@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 pub struct Matrix<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 /// Diverging ends (ColorBrewer / Tol blue–red): gains blue, losses red.
@@ -49,6 +50,7 @@ impl Chart for Matrix<'_> {
     #[allow(clippy::needless_range_loop)]
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let run = self.run;
+        let f = self.fmt;
         let s = &run.summary;
         let w = &s.results.who_pays_who_gains;
         let rows = w.investing.len();
@@ -62,18 +64,38 @@ impl Chart for Matrix<'_> {
             .chain(&row_sum)
             .fold(0f64, |m, v| m.max(v.abs()));
         // Thousands at most, so that small cells do not read 0.0.
-        let unit = Unit::for_max(max_abs.min(9e6), &s.scenario.currency);
-        let notes = vec![format!(
-            "Each cell: the paying department's share of the public investment (present value) × the \
-             gaining department's present-value gain (savings, and replaced services beyond its own \
-             costs); blue a gain, red a loss. Present values, {}, {} prices.",
-            unit.name, s.scenario.price_year
-        )];
-        let area = frame(root, "Who pays and who gains", &s.scenario.name, &notes)?;
+        let unit = Unit::for_max(max_abs.min(9e6), &s.scenario.currency, f);
+        let (un, py) = (&unit.name, s.scenario.price_year);
+        let notes = vec![match f.lang {
+            Lang::Da => format!(
+                "Hver celle: den betalende forvaltnings andel af den offentlige investering \
+                 (nutidsværdi) × den vindende forvaltnings gevinst i nutidsværdi (besparelser og \
+                 erstattede ydelser ud over dens egne omkostninger); blå en gevinst, rød et tab. \
+                 Nutidsværdier, {un}, {py}-priser."
+            ),
+            Lang::En => format!(
+                "Each cell: the paying department's share of the public investment (present \
+                 value) × the gaining department's present-value gain (savings, and replaced \
+                 services beyond its own costs); blue a gain, red a loss. Present values, {un}, \
+                 {py} prices."
+            ),
+        }];
+        let area = frame(
+            root,
+            f.t(
+                "Who pays and who gains",
+                "Hvem betaler, og hvem får gevinsten",
+            ),
+            &s.scenario.name,
+            &notes,
+        )?;
         let (aw, ah) = area.dim_in_pixel();
         if rows == 0 || cols == 0 {
             area.draw_text(
-                "No department makes a net investment: there is no one paying to show.",
+                f.t(
+                    "No department makes a net investment: there is no one paying to show.",
+                    "Ingen forvaltning har en nettoinvestering: der er ingen betalende at vise.",
+                ),
                 &text(18.0, &INK, CENTER),
                 (aw as i32 / 2, ah as i32 / 2),
             )?;
@@ -103,17 +125,21 @@ impl Chart for Matrix<'_> {
             .gaining
             .iter()
             .map(|id| {
-                let name = department_name(run, id);
+                let name = department_name(run, f, id);
                 let name = if public(id) {
                     name
                 } else {
-                    format!("{name} (not public)")
+                    format!("{name} ({})", f.t("not public", "ikke offentlig"))
                 };
                 (name, Some(department_index(run, id)))
             })
             .collect();
         if total_col {
-            col_names.push(("All gaining departments".into(), None));
+            col_names.push((
+                f.t("All gaining departments", "Alle vindende forvaltninger")
+                    .into(),
+                None,
+            ));
         }
         for (j, (name, idx)) in col_names.iter().enumerate() {
             let cx = x0 + j as i32 * cw + cw / 2;
@@ -139,8 +165,16 @@ impl Chart for Matrix<'_> {
         // Which way is which: paying down the rows, gaining across the columns.
         use plotters::style::text_anchor::{HPos, VPos};
         let corner = |h| text(SMALL, &MUTED, (h, VPos::Bottom));
-        area.draw_text("Paying ↓", &corner(HPos::Left), (0, y0 - 12))?;
-        area.draw_text("Gaining →", &corner(HPos::Right), (x0 - 12, y0 - 12))?;
+        area.draw_text(
+            f.t("Paying ↓", "Betaler ↓"),
+            &corner(HPos::Left),
+            (0, y0 - 12),
+        )?;
+        area.draw_text(
+            f.t("Gaining →", "Vinder →"),
+            &corner(HPos::Right),
+            (x0 - 12, y0 - 12),
+        )?;
 
         // Rows: the paying department (colour bar, name, share), then the cells.
         let name_style = text(SMALL, &INK, LEFT_CENTER);
@@ -151,19 +185,37 @@ impl Chart for Matrix<'_> {
             let mid = top + ch / 2;
             let is_total = total_row && r == rows;
             if is_total {
-                area.draw_text("All paying departments", &name_style, (12, mid))?;
+                area.draw_text(
+                    f.t("All paying departments", "Alle betalende forvaltninger"),
+                    &name_style,
+                    (12, mid),
+                )?;
             } else {
                 let id = &w.investing[r];
                 area.draw(&Rectangle::new(
                     [(0, top + 4), (5, top + ch - 4)],
                     department_colour(department_index(run, id)).filled(),
                 ))?;
-                let name = fit(&area, &department_name(run, id), &name_style, label_w - 24)?;
+                let name = fit(
+                    &area,
+                    &department_name(run, f, id),
+                    &name_style,
+                    label_w - 24,
+                )?;
                 let two = ch >= 44;
                 area.draw_text(&name, &name_style, (12, if two { mid - 9 } else { mid }))?;
                 if two {
                     area.draw_text(
-                        &format!("pays {} of the investment", percent(w.investing_share[r])),
+                        &match f.lang {
+                            Lang::Da => format!(
+                                "betaler {} af investeringen",
+                                f.percent(w.investing_share[r])
+                            ),
+                            Lang::En => format!(
+                                "pays {} of the investment",
+                                f.percent(w.investing_share[r])
+                            ),
+                        },
                         &share_style,
                         (12, mid + 11),
                     )?;

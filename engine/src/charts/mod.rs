@@ -14,11 +14,15 @@
 //!   point, and with draws the 5–95 % band of the total;
 //! * `who_pays_who_gains`: the matrix of [`crate::metrics::WhoPaysWhoGains`] as a heat map;
 //! * `tornado`: one-way sensitivity of the total NPV (when the run has a tornado);
-//! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws).
+//! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws);
+//! * `scenario_comparison` (`som compare`, [`render_comparison`]): several scenarios' NPV by
+//!   department, with the total and its interval.
 
 mod acceptability;
+mod compare;
 mod cumulative;
 mod flows;
+mod forest;
 pub mod labels;
 mod matrix;
 mod npv;
@@ -115,29 +119,57 @@ fn both<C: Chart>(chart: &C, out: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
 /// Every chart of a run as `(charts/<name>.png|svg, bytes)`: the yearly flows, the cumulative
 /// net and who pays who gains always; the tornado when the run has one; the NPV distribution
 /// when it drew.
-pub fn render(run: &Run) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn render(run: &Run, lang: style::Lang) -> Result<Vec<(String, Vec<u8>)>> {
     register_font()?;
+    let fmt = style::Fmt { lang };
     let mut out = Vec::new();
-    both(&flows::Flows { run }, &mut out)?;
-    both(&cumulative::Cumulative { run }, &mut out)?;
-    both(&matrix::Matrix { run }, &mut out)?;
+    both(&flows::Flows { run, fmt }, &mut out)?;
+    both(&cumulative::Cumulative { run, fmt }, &mut out)?;
+    both(&matrix::Matrix { run, fmt }, &mut out)?;
     if run
         .summary
         .sensitivity
         .as_ref()
         .is_some_and(|s| !s.tornado.is_empty())
     {
-        both(&tornado::Tornado { run }, &mut out)?;
+        both(&tornado::Tornado { run, fmt }, &mut out)?;
     }
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
-        both(&npv::Distribution { run }, &mut out)?;
+        both(&npv::Distribution { run, fmt }, &mut out)?;
     }
     if let Some(m) = &run.summary.markov {
-        both(&trace::Trace { run }, &mut out)?;
+        both(&trace::Trace { run, fmt }, &mut out)?;
         if !m.uncertainty.is_empty() {
-            both(&acceptability::Acceptability { run }, &mut out)?;
+            both(&acceptability::Acceptability { run, fmt }, &mut out)?;
         }
     }
+    Ok(out)
+}
+
+/// The scenario-comparison chart (`charts/scenario_comparison.png|svg`) of a comparison.
+pub fn render_comparison(
+    cmp: &crate::report::compare::Comparison,
+    lang: style::Lang,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    register_font()?;
+    let mut out = Vec::new();
+    let fmt = style::Fmt { lang };
+    both(&compare::Compare { cmp, fmt }, &mut out)?;
+    Ok(out)
+}
+
+/// The charts of a municipality comparison: the forest plot of NPV per participant
+/// (`charts/municipalities_forest.png|svg`) and the decomposition of the spread
+/// (`charts/municipalities_spread.png|svg`).
+pub fn render_municipalities(
+    cmp: &crate::municipalities::Comparison,
+    lang: style::Lang,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    register_font()?;
+    let fmt = style::Fmt { lang };
+    let mut out = Vec::new();
+    both(&forest::Forest { cmp, fmt }, &mut out)?;
+    both(&forest::SpreadChart { cmp, fmt }, &mut out)?;
     Ok(out)
 }
 
@@ -150,36 +182,39 @@ fn department_index(run: &Run, id: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Name of a department (by id), as the run knows it.
-fn department_name(run: &Run, id: &str) -> String {
-    run.model
-        .departments
-        .iter()
-        .find(|d| d.id == id)
-        .map_or_else(|| id.to_string(), |d| d.name.clone())
+/// Name of a department (by id) in the chart's language.
+fn department_name(run: &Run, fmt: style::Fmt, id: &str) -> String {
+    crate::report::department_name(run, fmt.lang, id, id)
 }
 
 /// Departments left out of charts of the public-sector total, for a note.
-fn not_public_note(run: &Run) -> Option<String> {
-    let left: Vec<&str> = run
+fn not_public_note(run: &Run, fmt: style::Fmt) -> Option<String> {
+    let left: Vec<String> = run
         .summary
         .results
         .by_department
         .iter()
         .filter(|g| !g.public)
-        .map(|g| g.name.as_str())
+        .map(|g| department_name(run, fmt, &g.id))
         .collect();
-    (!left.is_empty()).then(|| {
-        format!(
+    (!left.is_empty()).then(|| match fmt.lang {
+        style::Lang::Da => format!(
+            "{} vises ikke: uden for den offentlige sektor og dens total.",
+            left.join(", ")
+        ),
+        style::Lang::En => format!(
             "{} not shown: outside the public sector and its total.",
             left.join(", ")
-        )
+        ),
     })
 }
 
 /// Text that says how amounts are stated: unit, price year.
 fn amounts(run: &Run, unit: &style::Unit) -> String {
-    format!("{}, {} prices", unit.name, run.summary.scenario.price_year)
+    match unit.fmt.lang {
+        style::Lang::Da => format!("{}, {}-priser", unit.name, run.summary.scenario.price_year),
+        style::Lang::En => format!("{}, {} prices", unit.name, run.summary.scenario.price_year),
+    }
 }
 
 /// A calendar-year label of a year index on an axis (the index less `offset`); empty between

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 pub struct Distribution<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 /// Bins of a histogram of `values` (finite ones): edges at multiples of the width, so that zero
@@ -54,6 +55,7 @@ impl Chart for Distribution<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let run = self.run;
+        let f = self.fmt;
         let s = &run.summary;
         let (Some(d), Some(u)) = (&run.draws, &s.uncertainty) else {
             return Ok(());
@@ -66,7 +68,7 @@ impl Chart for Distribution<'_> {
         let end = start + width * counts.len() as f64;
         let base = s.results.total.metrics.npv;
         let (q_lo, q_hi) = (u.total.npv.low, u.total.npv.high);
-        let unit = Unit::for_max(start.abs().max(end.abs()), &s.scenario.currency);
+        let unit = Unit::for_max(start.abs().max(end.abs()), &s.scenario.currency, f);
         let div = unit.div;
         // Zero is always on the axis: how far the distribution lies from it is the point.
         let x_lo = start.min(0.0) / div;
@@ -76,27 +78,34 @@ impl Chart for Distribution<'_> {
         let top = counts.iter().copied().max().unwrap_or(0) as f64 / n * 100.0;
         let y_range = 0.0..(top * 1.28).max(1e-9);
 
-        let draws = if u.uncertain_inputs.is_empty() {
-            format!(
-                "{} draws, but no input has a distribution: every draw is the base case",
-                group(u.draws as f64, 0)
-            )
-        } else {
-            format!(
-                "{} draws of the {} uncertain inputs (seed {})",
-                group(u.draws as f64, 0),
-                u.uncertain_inputs.len(),
-                u.seed
-            )
+        let (n_draws, k, seed) = (f.group(u.draws as f64, 0), u.uncertain_inputs.len(), u.seed);
+        let draws = match (u.uncertain_inputs.is_empty(), f.lang) {
+            (true, Lang::En) => format!(
+                "{n_draws} draws, but no input has a distribution: every draw is the base case"
+            ),
+            (true, Lang::Da) => format!(
+                "{n_draws} træk, men intet input har en fordeling: hvert træk er basisberegningen"
+            ),
+            (false, Lang::En) => {
+                format!("{n_draws} draws of the {k} uncertain inputs (seed {seed})")
+            }
+            (false, Lang::Da) => format!("{n_draws} træk af de {k} usikre input (seed {seed})"),
         };
-        let notes = vec![format!(
-            "{draws}; each bar is {} {} wide, vermillion below zero, blue above.",
-            tick(width / div),
-            unit.name
-        )];
+        let (bw, un) = (f.tick(width / div), &unit.name);
+        let notes = vec![match f.lang {
+            Lang::En => {
+                format!("{draws}; each bar is {bw} {un} wide, vermillion below zero, blue above.")
+            }
+            Lang::Da => {
+                format!("{draws}; hver søjle er {bw} {un} bred, orangerød under nul, blå over.")
+            }
+        }];
         let area = frame(
             root,
-            "Distribution of the net present value",
+            f.t(
+                "Distribution of the net present value",
+                "Fordelingen af nettonutidsværdien",
+            ),
             &s.scenario.name,
             &notes,
         )?;
@@ -104,29 +113,35 @@ impl Chart for Distribution<'_> {
         // of their own above the plot.
         let (head, area) = area.split_vertically(40);
         let big = text(22.0, &INK, LEFT_CENTER);
-        let headline = format!("P(NPV > 0) = {}", percent(u.total.p_npv_positive));
+        let headline = format!(
+            "P({} > 0) = {}",
+            f.t("NPV", "NNV"),
+            f.percent(u.total.p_npv_positive)
+        );
         head.draw_text(&headline, &big, (8, 16))?;
         let st = &u.total.npv;
         let dash = |v: Option<f64>| v.map_or("–".into(), |v| unit.label(v));
         let line = format!(
-            "Mean {}, median {}; {}–{} %: {} to {} ({})",
+            "{} {}, median {}; {}–{} %: {} {} {} ({})",
+            f.t("Mean", "Middel"),
             dash(st.mean),
             dash(st.median),
-            group(u.interval.0 * 100.0, 0),
-            group(u.interval.1 * 100.0, 0),
+            f.group(u.interval.0 * 100.0, 0),
+            f.group(u.interval.1 * 100.0, 0),
             dash(st.low),
+            f.t("to", "til"),
             dash(st.high),
             unit.name
         );
         let w = head.estimate_text_size(&headline, &big)?.0 as i32;
         head.draw_text(&line, &text(SMALL, &MUTED, LEFT_CENTER), (w + 36, 17))?;
-        let x_fmt = |v: &f64| tick(*v);
+        let x_fmt = |v: &f64| f.tick(*v);
         // Room above the bars is for the labels; no share above 100 % is labelled.
         let y_fmt = |v: &f64| {
             if *v > 100.0 + 1e-9 {
                 String::new()
             } else {
-                format!("{} %", tick(*v))
+                format!("{} %", f.tick(*v))
             }
         };
         let mut chart = ChartBuilder::on(&area)
@@ -147,8 +162,12 @@ impl Chart for Distribution<'_> {
             .y_label_formatter(&y_fmt)
             .label_style(text(SMALL, &INK, CENTER))
             .axis_desc_style(text(SMALL, &INK, CENTER))
-            .x_desc(format!("Total net present value, {}", amounts(run, &unit)))
-            .y_desc("Share of draws")
+            .x_desc(format!(
+                "{}, {}",
+                f.t("Total net present value", "Samlet nettonutidsværdi"),
+                amounts(run, &unit)
+            ))
+            .y_desc(f.t("Share of draws", "Andel af trækkene"))
             .draw()?;
         for (b, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
             let x0 = start + width * b as f64;
@@ -167,20 +186,20 @@ impl Chart for Distribution<'_> {
             vec![(0.0, "0".to_string(), INK.stroke_width(2), false)];
         marks.push((
             base / div,
-            format!("Base {}", unit.label(base)),
+            format!("{} {}", f.t("Base", "Basis"), unit.label(base)),
             INK.stroke_width(2),
             true,
         ));
         if let (Some(a), Some(b)) = (q_lo, q_hi) {
             marks.push((
                 a / div,
-                format!("{} %: {}", group(u.interval.0 * 100.0, 0), unit.label(a)),
+                format!("{} %: {}", f.group(u.interval.0 * 100.0, 0), unit.label(a)),
                 MUTED.stroke_width(1),
                 true,
             ));
             marks.push((
                 b / div,
-                format!("{} %: {}", group(u.interval.1 * 100.0, 0), unit.label(b)),
+                format!("{} %: {}", f.group(u.interval.1 * 100.0, 0), unit.label(b)),
                 MUTED.stroke_width(1),
                 true,
             ));

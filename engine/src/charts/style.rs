@@ -1,6 +1,8 @@
 //! What every chart shares: the canvas, the department palette, text styles, number formats,
 //! the frame (title, scenario, notes) and the legend.
 
+pub use crate::report::Lang;
+use crate::report::Num;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -24,8 +26,9 @@ pub const TOTAL: RGBColor = RGBColor(0, 0, 0);
 /// Department colours: Paul Tol's "muted" qualitative scheme, distinct for the common forms of
 /// colour blindness, in his recommended order. A department's colour is the one at its position
 /// in the department map, so it is the same in every chart and every scenario that uses the
-/// map (the 10th department takes the 1st colour again). Black is the total's.
-pub const PALETTE: [RGBColor; 9] = [
+/// map; past the nine of the scheme come Okabe–Ito's orange and sky blue and a neutral grey
+/// (the 13th department takes the 1st colour again). Black is the total's.
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(0x33, 0x22, 0x88), // indigo
     RGBColor(0x88, 0xcc, 0xee), // cyan
     RGBColor(0x44, 0xaa, 0x99), // teal
@@ -35,6 +38,9 @@ pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0xcc, 0x66, 0x77), // rose
     RGBColor(0x88, 0x22, 0x55), // wine
     RGBColor(0xaa, 0x44, 0x99), // purple
+    RGBColor(0xe6, 0x9f, 0x00), // orange
+    RGBColor(0x56, 0xb4, 0xe9), // sky blue
+    RGBColor(0x99, 0x99, 0x99), // grey
 ];
 
 /// The colour of the department at `index` in the department map.
@@ -65,50 +71,42 @@ pub const CENTER_BOTTOM: (HPos, VPos) = (HPos::Center, VPos::Bottom);
 pub const SMALL: f64 = 15.0;
 pub const NOTE: f64 = 13.0;
 
-/// `v` with `,` between thousands, `decimals` decimals and a true minus sign.
-pub fn group(v: f64, decimals: usize) -> String {
-    let s = format!("{:.*}", decimals, v.abs());
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s.as_str(), None),
-    };
-    let mut out = String::with_capacity(s.len() + 4);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+/// Number formats of a chart's language: English `1,234.5`, Danish `1.234,5`; a true minus.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fmt {
+    pub lang: Lang,
+}
+
+impl Fmt {
+    /// The text in the chart's language.
+    pub fn t<'a>(self, en: &'a str, da: &'a str) -> &'a str {
+        self.lang.t(en, da)
     }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
+
+    /// `v` with thousands grouped, `decimals` decimals and a true minus sign.
+    pub fn group(self, v: f64, decimals: usize) -> String {
+        Num { lang: self.lang }.dec(v, decimals)
     }
-    let zero = out.chars().all(|c| c == '0' || c == ',' || c == '.');
-    if v < 0.0 && !zero {
-        format!("\u{2212}{out}")
-    } else {
-        out
+
+    /// Fewest decimals (up to 3) that show a tick value exactly.
+    pub fn tick(self, v: f64) -> String {
+        let d = (0..3)
+            .find(|&d| {
+                let s = v * 10f64.powi(d);
+                (s - s.round()).abs() < 1e-6 * s.abs().max(1.0)
+            })
+            .unwrap_or(3);
+        self.group(v, d as usize)
+    }
+
+    /// A probability as a percentage with one decimal.
+    pub fn percent(self, p: f64) -> String {
+        format!("{} %", self.group(p * 100.0, 1))
     }
 }
 
-/// Fewest decimals (up to 3) that show a tick value exactly.
-pub fn tick(v: f64) -> String {
-    let d = (0..3)
-        .find(|&d| {
-            let s = v * 10f64.powi(d);
-            (s - s.round()).abs() < 1e-6 * s.abs().max(1.0)
-        })
-        .unwrap_or(3);
-    group(v, d as usize)
-}
-
-/// A probability as a percentage with one decimal.
-pub fn percent(p: f64) -> String {
-    format!("{} %", group(p * 100.0, 1))
-}
-
-/// The unit amounts are shown in: kr., thousand kr. or million kr., chosen from the largest
-/// magnitude on the chart so that axis labels stay short.
+/// The unit amounts are shown in: kr., thousand kr. or million kr. (Danish: 1.000 kr., mio.
+/// kr.), chosen from the largest magnitude on the chart so that axis labels stay short.
 #[derive(Debug, Clone)]
 pub struct Unit {
     pub div: f64,
@@ -117,14 +115,15 @@ pub struct Unit {
     /// Decimals of a value label: none where the largest value reaches 100 units (or the unit
     /// is the currency itself), else one; the same for every label of a chart.
     pub decimals: usize,
+    pub fmt: Fmt,
 }
 
 impl Unit {
-    pub fn for_max(max_abs: f64, currency: &str) -> Unit {
+    pub fn for_max(max_abs: f64, currency: &str, fmt: Fmt) -> Unit {
         let (div, word) = if max_abs >= 1e7 {
-            (1e6, "million")
+            (1e6, fmt.t("million", "mio."))
         } else if max_abs >= 1e4 {
-            (1e3, "thousand")
+            (1e3, fmt.t("thousand", "1.000"))
         } else {
             (1.0, "")
         };
@@ -140,12 +139,13 @@ impl Unit {
             div,
             name,
             decimals,
+            fmt,
         }
     }
 
     /// An amount in this unit, rounded for a label.
     pub fn label(&self, raw: f64) -> String {
-        group(raw / self.div, self.decimals)
+        self.fmt.group(raw / self.div, self.decimals)
     }
 }
 
@@ -335,29 +335,43 @@ mod tests {
 
     #[test]
     fn numbers_have_thousands_separators_and_a_true_minus() {
-        assert_eq!(group(1234567.0, 0), "1,234,567");
-        assert_eq!(group(-1234.5, 1), "\u{2212}1,234.5");
-        assert_eq!(group(-0.04, 1), "0.0");
-        assert_eq!(group(999.0, 0), "999");
-        assert_eq!(tick(2500.0), "2,500");
-        assert_eq!(tick(-2.5), "\u{2212}2.5");
-        assert_eq!(tick(0.25), "0.25");
+        let f = Fmt::default();
+        assert_eq!(f.group(1234567.0, 0), "1,234,567");
+        assert_eq!(f.group(-1234.5, 1), "\u{2212}1,234.5");
+        assert_eq!(f.group(-0.04, 1), "0.0");
+        assert_eq!(f.group(999.0, 0), "999");
+        assert_eq!(f.tick(2500.0), "2,500");
+        assert_eq!(f.tick(-2.5), "\u{2212}2.5");
+        assert_eq!(f.tick(0.25), "0.25");
+        let da = Fmt { lang: Lang::Da };
+        assert_eq!(da.group(-1234.5, 1), "\u{2212}1.234,5");
+        assert_eq!(da.percent(0.125), "12,5 %");
     }
 
     #[test]
     fn units_keep_axis_labels_short() {
-        let u = Unit::for_max(14_678_634.0, "kr.");
+        let f = Fmt::default();
+        let u = Unit::for_max(14_678_634.0, "kr.", f);
         assert_eq!((u.div, u.name.as_str()), (1e6, "million kr."));
+        let da = Unit::for_max(14_678_634.0, "kr.", Fmt { lang: Lang::Da });
+        assert_eq!(
+            (da.name.as_str(), da.label(14_678_634.0).as_str()),
+            ("mio. kr.", "14,7")
+        );
+        assert_eq!(
+            Unit::for_max(65_000.0, "kr.", Fmt { lang: Lang::Da }).name,
+            "1.000 kr."
+        );
         assert_eq!(u.label(14_678_634.0), "14.7");
-        let u = Unit::for_max(165_000.0, "£");
+        let u = Unit::for_max(165_000.0, "£", f);
         assert_eq!((u.div, u.name.as_str()), (1e3, "£ thousand"));
         assert_eq!(u.label(-125_932.0), "\u{2212}126");
         assert_eq!(u.label(-12_593.0), "\u{2212}13");
         assert_eq!(
-            Unit::for_max(65_000.0, "kr.").label(-12_593.0),
+            Unit::for_max(65_000.0, "kr.", f).label(-12_593.0),
             "\u{2212}12.6"
         );
-        assert_eq!(Unit::for_max(900.0, "kr.").name, "kr.");
+        assert_eq!(Unit::for_max(900.0, "kr.", f).name, "kr.");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use plotters::prelude::*;
 
 pub struct Tornado<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 /// At most this many inputs are drawn (the widest swings).
@@ -19,7 +20,7 @@ const LOW_INPUT: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
 const HIGH_INPUT: RGBColor = HIGH;
 
 /// An input's value for a label: about three significant digits, whole numbers from 100 up.
-fn input_value(v: f64) -> String {
+fn input_value(f: Fmt, v: f64) -> String {
     let d = if v.abs() >= 100.0 {
         0
     } else if v.abs() >= 10.0 {
@@ -29,9 +30,10 @@ fn input_value(v: f64) -> String {
     } else {
         3
     };
-    let s = group(v, d);
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    let s = f.group(v, d);
+    let point = f.t(".", ",");
+    if s.contains(point) {
+        s.trim_end_matches('0').trim_end_matches(point).to_string()
     } else {
         s
     }
@@ -44,7 +46,7 @@ impl Tornado<'_> {
             .params
             .iter()
             .position(|p| p.name == bar.input)
-            .and_then(|j| self.run.input_labels.get(j))
+            .and_then(|j| self.run.labels(self.fmt.lang).get(j))
             .cloned()
             .unwrap_or_else(|| bar.input.clone())
     }
@@ -57,6 +59,7 @@ impl Chart for Tornado<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let run = self.run;
+        let f = self.fmt;
         let s = &run.summary;
         let Some(sens) = &s.sensitivity else {
             return Ok(());
@@ -69,48 +72,70 @@ impl Chart for Tornado<'_> {
             lo = lo.min(b.npv_low).min(b.npv_high);
             hi = hi.max(b.npv_low).max(b.npv_high);
         }
-        let unit = Unit::for_max(lo.abs().max(hi.abs()), &s.scenario.currency);
+        let unit = Unit::for_max(lo.abs().max(hi.abs()), &s.scenario.currency, f);
         let (lo, hi, base_u) = (lo / unit.div, hi / unit.div, base / unit.div);
         let pad = (hi - lo).max(base_u.abs() * 0.02).max(1e-9) * 0.14;
         let x_range = (lo - pad)..(hi + pad);
 
         let quantiles = bars.iter().any(|b| b.range_from == RangeFrom::Quantiles);
         let given = bars.iter().any(|b| b.range_from == RangeFrom::Given);
-        let how = match (quantiles, given) {
-            (true, false) => format!(
-                "the {} % and {} % quantiles of its distribution",
-                group(sens.interval.0 * 100.0, 0),
-                group(sens.interval.1 * 100.0, 0)
+        let (q0, q1) = (
+            f.group(sens.interval.0 * 100.0, 0),
+            f.group(sens.interval.1 * 100.0, 0),
+        );
+        let how = match (quantiles, given, f.lang) {
+            (true, false, Lang::En) => {
+                format!("the {q0} % and {q1} % quantiles of its distribution")
+            }
+            (true, false, Lang::Da) => format!("fordelingens {q0} %- og {q1} %-fraktiler"),
+            (false, true, Lang::En) => "the range the scenario gives".to_string(),
+            (false, true, Lang::Da) => "det interval, scenariet angiver".to_string(),
+            (.., Lang::En) => format!(
+                "the {q0} % and {q1} % quantiles of its distribution, or the range the scenario \
+                 gives"
             ),
-            (false, true) => "the range the scenario gives".to_string(),
-            _ => format!(
-                "the {} % and {} % quantiles of its distribution, or the range the scenario gives",
-                group(sens.interval.0 * 100.0, 0),
-                group(sens.interval.1 * 100.0, 0)
+            (.., Lang::Da) => format!(
+                "fordelingens {q0} %- og {q1} %-fraktiler eller det interval, scenariet angiver"
             ),
         };
-        let mut notes = vec![format!(
-            "Total NPV with one input at a time at its low and its high value ({how}), every other \
-             input at its base value. Under each input: its low and high value."
-        )];
+        let mut notes = vec![match f.lang {
+            Lang::En => format!(
+                "Total NPV with one input at a time at its low and its high value ({how}), every \
+                 other input at its base value. Under each input: its low and high value."
+            ),
+            Lang::Da => format!(
+                "Samlet NNV med ét input ad gangen på sin lave og sin høje værdi ({how}) og alle \
+                 andre input på basisværdi. Under hvert input: dets lave og høje værdi."
+            ),
+        }];
         if sens.tornado.len() > k {
-            notes.push(format!(
-                "The {k} inputs with the widest swings of {}.",
-                sens.tornado.len()
-            ));
+            let all = sens.tornado.len();
+            notes.push(match f.lang {
+                Lang::En => format!("The {k} inputs with the widest swings of {all}."),
+                Lang::Da => format!("De {k} input med de største udsving af {all}."),
+            });
         }
         let area = frame(
             root,
-            "One-way sensitivity of the net present value",
+            f.t(
+                "One-way sensitivity of the net present value",
+                "Følsomhed af nettonutidsværdien, ét input ad gangen",
+            ),
             &s.scenario.name,
             &notes,
         )?;
         // Legend on one line above the bars.
         let (legend_area, body) = area.split_vertically(34);
         let entries = [
-            ("Input at its low value", Mark::Box(LOW_INPUT)),
-            ("Input at its high value", Mark::Box(HIGH_INPUT)),
-            ("Base NPV", Mark::Line(INK, 2, true)),
+            (
+                f.t("Input at its low value", "Input på lav værdi"),
+                Mark::Box(LOW_INPUT),
+            ),
+            (
+                f.t("Input at its high value", "Input på høj værdi"),
+                Mark::Box(HIGH_INPUT),
+            ),
+            (f.t("Base NPV", "Basis-NNV"), Mark::Line(INK, 2, true)),
         ];
         let mut x = LABEL_W as i32;
         for (label, mark) in entries {
@@ -122,7 +147,7 @@ impl Chart for Tornado<'_> {
         }
         let (labels, plot) = body.split_horizontally(LABEL_W);
 
-        let x_fmt = |v: &f64| tick(*v);
+        let x_fmt = |v: &f64| f.tick(*v);
         let mut chart = ChartBuilder::on(&plot)
             .margin_top(4)
             .margin_right(24)
@@ -139,7 +164,11 @@ impl Chart for Tornado<'_> {
             .x_label_formatter(&x_fmt)
             .label_style(text(SMALL, &INK, CENTER))
             .axis_desc_style(text(SMALL, &INK, CENTER))
-            .x_desc(format!("Total net present value, {}", amounts(run, &unit)))
+            .x_desc(format!(
+                "{}, {}",
+                f.t("Total net present value", "Samlet nettonutidsværdi"),
+                amounts(run, &unit)
+            ))
             .draw()?;
 
         if x_range.start < 0.0 && x_range.end > 0.0 {
@@ -185,10 +214,12 @@ impl Chart for Tornado<'_> {
             root.draw_text(&name, &name_style, (label_right, at.1 - 8))?;
             root.draw_text(
                 &format!(
-                    "{} to {} (base {})",
-                    input_value(b.low),
-                    input_value(b.high),
-                    input_value(b.base)
+                    "{} {} {} ({} {})",
+                    input_value(f, b.low),
+                    f.t("to", "til"),
+                    input_value(f, b.high),
+                    f.t("base", "basis"),
+                    input_value(f, b.base)
                 ),
                 &range_style,
                 (label_right, at.1 + 11),
@@ -198,7 +229,7 @@ impl Chart for Tornado<'_> {
         let bottom = chart.backend_coord(&(base_u, 0.0));
         dashed(root, top, bottom, INK.stroke_width(2))?;
         root.draw_text(
-            &format!("Base {}", unit.label(base)),
+            &format!("{} {}", f.t("Base", "Basis"), unit.label(base)),
             &text(NOTE, &INK, CENTER_BOTTOM),
             (top.0, top.1 - 2),
         )?;
@@ -212,10 +243,15 @@ mod tests {
 
     #[test]
     fn input_values_are_short() {
-        assert_eq!(input_value(-74260.7), "\u{2212}74,261");
-        assert_eq!(input_value(0.2214), "0.221");
-        assert_eq!(input_value(2.0), "2");
-        assert_eq!(input_value(3.456), "3.46");
-        assert_eq!(input_value(27.8114), "27.8");
+        let f = Fmt::default();
+        assert_eq!(input_value(f, -74260.7), "\u{2212}74,261");
+        assert_eq!(input_value(f, 0.2214), "0.221");
+        assert_eq!(input_value(f, 2.0), "2");
+        assert_eq!(input_value(f, 3.456), "3.46");
+        assert_eq!(input_value(f, 27.8114), "27.8");
+        let da = Fmt { lang: Lang::Da };
+        assert_eq!(input_value(da, 0.2214), "0,221");
+        assert_eq!(input_value(da, 2.0), "2");
+        assert_eq!(input_value(da, -74260.7), "\u{2212}74.261");
     }
 }

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 pub struct Trace<'a> {
     pub run: &'a Run,
+    pub fmt: Fmt,
 }
 
 const LEGEND_W: u32 = 270;
@@ -20,18 +21,36 @@ impl Chart for Trace<'_> {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let s = &self.run.summary;
+        let f = self.fmt;
         let Some(m) = &s.markov else {
             return Ok(());
         };
         let points = m.trace.first().map_or(0, Vec::len);
         let c = &m.conventions;
         let notes = vec![format!(
-            "Share of a cohort in each state by cycle (a {} each) since entry: m₀ is the initial \
-             distribution, m_k+1 = m_k·P_k. Intervention solid, baseline dashed. Transitions at \
-             the {} of a cycle; within-cycle correction {}.",
-            c.cycle, c.transitions, c.correction
+            "{} ({} {}; {} {}; {} {}).",
+            f.t(
+                "Share of a cohort in each state by cycle since entry: m₀ is the initial \
+                 distribution, m_k+1 = m_k·P_k. Intervention solid, baseline dashed",
+                "Andel af en kohorte i hver tilstand pr. cyklus siden start: m₀ er \
+                 startfordelingen, m_k+1 = m_k·P_k. Med indsatsen fuldt optrukket, uden stiplet"
+            ),
+            f.t("cycle:", "cyklus:"),
+            c.cycle,
+            f.t("transitions at the", "overgange ved cyklens"),
+            c.transitions,
+            f.t("within-cycle correction", "korrektion inden for cyklus"),
+            c.correction
         )];
-        let area = frame(root, "State occupancy by cycle", &s.scenario.name, &notes)?;
+        let area = frame(
+            root,
+            f.t(
+                "State occupancy by cycle",
+                "Fordeling på tilstande pr. cyklus",
+            ),
+            &s.scenario.name,
+            &notes,
+        )?;
         let (plot, side) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
         let x_max = (points.max(2) - 1) as f64;
         let mut chart = ChartBuilder::on(&plot)
@@ -45,10 +64,10 @@ impl Chart for Trace<'_> {
             .light_line_style(TRANSPARENT)
             .bold_line_style(GRID)
             .axis_style(MUTED)
-            .x_desc("cycle")
-            .y_desc("share of the cohort")
-            .x_label_formatter(&|v: &f64| group(*v, 0))
-            .y_label_formatter(&|v: &f64| percent(*v))
+            .x_desc(f.t("cycle", "cyklus"))
+            .y_desc(f.t("share of the cohort", "andel af kohorten"))
+            .x_label_formatter(&|v: &f64| f.group(*v, 0))
+            .y_label_formatter(&|v: &f64| f.percent(*v))
             .label_style(text(SMALL, &MUTED, CENTER))
             .draw()?;
         let mut entries = Vec::new();
@@ -76,8 +95,14 @@ impl Chart for Trace<'_> {
             }
             entries.push((name.clone(), Mark::Line(colour, 3, false)));
         }
-        entries.push(("intervention".into(), Mark::Line(MUTED, 3, false)));
-        entries.push(("baseline".into(), Mark::Line(MUTED, 2, true)));
+        entries.push((
+            f.t("intervention", "med indsatsen").into(),
+            Mark::Line(MUTED, 3, false),
+        ));
+        entries.push((
+            f.t("baseline", "uden indsatsen").into(),
+            Mark::Line(MUTED, 2, true),
+        ));
         legend(&side, (8, 16), LEGEND_W - 16, &entries)?;
         Ok(())
     }

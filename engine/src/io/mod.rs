@@ -38,6 +38,7 @@ impl Loaded {
             ("departments", &c.departments.1),
         ]
         .into_iter()
+        .chain(c.refusion.as_ref().map(|r| ("refusion", &r.1)))
         .map(|(role, s)| crate::summary::InputHash {
             role: role.to_string(),
             path: s.name.clone(),
@@ -109,12 +110,20 @@ pub fn load_scenario(path: &Path) -> Result<Loaded> {
             None => Ok(Source::new(builtin.0, builtin.1)),
         }
     };
-    let catalogues = Catalogues::parse(
+    let mut catalogues = Catalogues::parse(
         pick(&refs.prices, builtin::PRICES)?,
         pick(&refs.price_index, builtin::PRICE_INDEX)?,
         pick(&refs.discount, builtin::DISCOUNT)?,
         pick(&refs.departments, builtin::DEPARTMENTS)?,
     )?;
+    // The refusion rules are read only for a scenario with a budget view.
+    if scenario.budget.is_some() || refs.refusion.is_some() {
+        let src = pick(&refs.refusion, builtin::REFUSION)?;
+        let cat: crate::budget::RefusionCatalogue =
+            src.parse().map_err(|d| Error::Invalid(vec![d]))?;
+        cat.validate(&src)?;
+        catalogues.refusion = Some((cat, src));
+    }
     let estimates = match &scenario.estimates {
         Some(r) => {
             let path = base.join(&r.file);

@@ -1,0 +1,507 @@
+//! The files of a municipality comparison: `municipalities.csv` (one row per municipality,
+//! ranked), `regions.csv`, `municipalities.json` (everything, with the spread), `municipalities.md`,
+//! `municipalities.html` (self-contained, charts inline) and the charts.
+
+use super::Comparison;
+use crate::report::{Lang, Num, base64, esc, interval_name, md_cell};
+use std::fmt::Write;
+
+fn f(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+fn q(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A row's payback in words: the calendar year, or why there is none.
+fn payback(lang: Lang, r: &super::Row) -> String {
+    use crate::metrics::PaybackStatus::*;
+    match (r.payback_status, r.payback_calendar_year) {
+        (Some(PaysBack), Some(y)) => y.to_string(),
+        (Some(NoNetInvestment), _) => lang.t("no net investment", "ingen nettoinvestering").into(),
+        (Some(_), _) => lang
+            .t("not within the horizon", "ikke inden for perioden")
+            .into(),
+        (None, _) => "–".into(),
+    }
+}
+
+impl Comparison {
+    /// Rows with figures first, by rank; then the others by code.
+    fn ordered(&self) -> Vec<&super::Row> {
+        let mut rows: Vec<&super::Row> = self.rows.iter().collect();
+        rows.sort_by_key(|r| (r.rank.is_none(), r.rank, r.code));
+        rows
+    }
+
+    /// `municipalities.csv`.
+    pub fn csv(&self) -> String {
+        let mut o = String::from(
+            "rank,code,name,region,status,persons,participants,size_from,effects_from,\
+             price_factor,npv_per_participant,npv_per_participant_low,npv_per_participant_high,\
+             npv,npv_low,npv_high,bcr,bcr_low,bcr_high,payback_status,payback_calendar_year,\
+             p_npv_positive,p_payback_within\n",
+        );
+        for r in self.ordered() {
+            let _ = writeln!(
+                o,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.rank.map(|x| x.to_string()).unwrap_or_default(),
+                r.code,
+                q(&r.name),
+                q(&r.region),
+                r.status,
+                r.persons.map(|x| x.to_string()).unwrap_or_default(),
+                f(r.participants),
+                r.size_from,
+                r.effects_from,
+                r.price_factor,
+                f(r.npv_per_participant),
+                f(r.npv_per_participant_low),
+                f(r.npv_per_participant_high),
+                f(r.npv),
+                f(r.npv_low),
+                f(r.npv_high),
+                f(r.bcr),
+                f(r.bcr_low),
+                f(r.bcr_high),
+                r.payback_status
+                    .and_then(|s| serde_json::to_value(s).ok())
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                r.payback_calendar_year
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+                f(r.p_npv_positive),
+                f(r.p_payback_within),
+            );
+        }
+        o
+    }
+
+    /// `regions.csv`.
+    pub fn regions_csv(&self) -> String {
+        let mut o = String::from(
+            "region,municipalities,left_out,persons,participants,npv,npv_low,npv_high,\
+             npv_per_participant,p_npv_positive\n",
+        );
+        for r in &self.regions {
+            let _ = writeln!(
+                o,
+                "{},{},{},{},{},{},{},{},{},{}",
+                q(&r.region),
+                r.municipalities,
+                r.left_out,
+                r.persons.map(|x| x.to_string()).unwrap_or_default(),
+                r.participants,
+                r.npv,
+                f(r.npv_low),
+                f(r.npv_high),
+                f(r.npv_per_participant),
+                f(r.p_npv_positive),
+            );
+        }
+        o
+    }
+
+    /// `municipalities.md`: the ranked table, the regions and the spread.
+    pub fn markdown(&self, lang: Lang) -> String {
+        let num = Num { lang };
+        let t = |en: &'static str, da: &'static str| lang.t(en, da);
+        let iv = interval_name(lang, self.interval);
+        let drawn = self.draws > 0;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "## {}: {}\n",
+            t("Municipalities compared", "Kommuner sammenlignet"),
+            md_cell(&self.scenario)
+        );
+        let _ = write!(
+            o,
+            "| # | {} | {} | {} | {} |",
+            t("Municipality", "Kommune"),
+            t("Region", "Region"),
+            t("Persons", "Personer"),
+            t("NPV per participant", "NNV pr. deltager"),
+        );
+        if drawn {
+            let _ = write!(o, " {iv} | P(NPV > 0) |");
+        }
+        let _ = writeln!(
+            o,
+            " {} | {} | {} |",
+            t("Benefit-cost ratio", "Gevinst pr. krone"),
+            t("Payback", "Tilbagebetaling"),
+            t("Effects from", "Effekter fra")
+        );
+        o.push_str("|---:|---|---|---:|---:|");
+        if drawn {
+            o.push_str("---:|---:|");
+        }
+        o.push_str("---:|---|---|\n");
+        for r in self.ordered() {
+            let rank = r.rank.map(|x| x.to_string()).unwrap_or_else(|| "–".into());
+            let persons = r
+                .persons
+                .map(|x| num.int(x as f64))
+                .unwrap_or_else(|| "–".into());
+            if r.status != "ok" {
+                let why = match r.status {
+                    "suppressed" => t("suppressed", "diskretioneret"),
+                    _ => t("too little case data", "for få sagsdata"),
+                };
+                let _ = write!(
+                    o,
+                    "| {rank} | {} ({}) | {} | – | *{why}* |",
+                    md_cell(&r.name),
+                    r.code,
+                    md_cell(&r.region)
+                );
+                if drawn {
+                    o.push_str(" – | – |");
+                }
+                o.push_str(" – | – | – |\n");
+                continue;
+            }
+            let _ = write!(
+                o,
+                "| {rank} | {} ({}) | {} | {persons} | {} |",
+                md_cell(&r.name),
+                r.code,
+                md_cell(&r.region),
+                r.npv_per_participant
+                    .map(|v| num.money(v, &self.currency))
+                    .unwrap_or_else(|| "–".into()),
+            );
+            if drawn {
+                let _ = write!(
+                    o,
+                    " {} | {} |",
+                    match (r.npv_per_participant_low, r.npv_per_participant_high) {
+                        (Some(a), Some(b)) => format!("[{}; {}]", num.int(a), num.int(b)),
+                        _ => "–".into(),
+                    },
+                    r.p_npv_positive
+                        .map(|p| num.pct(p))
+                        .unwrap_or_else(|| "–".into())
+                );
+            }
+            let _ = writeln!(
+                o,
+                " {} | {} | {} |",
+                num.ratio(r.bcr),
+                payback(lang, r),
+                match r.effects_from {
+                    "case data" => t("own case data", "egne sagsdata"),
+                    _ => t("scenario", "scenariet"),
+                }
+            );
+        }
+        let _ = write!(
+            o,
+            "\n### {}\n\n| {} | {} | {} | {} |",
+            t("By region", "Pr. region"),
+            t("Region", "Region"),
+            t("Municipalities", "Kommuner"),
+            t("NPV", "NNV"),
+            t("NPV per participant", "NNV pr. deltager"),
+        );
+        if drawn {
+            let _ = write!(o, " {iv} | P(NPV > 0) |");
+        }
+        o.push_str("\n|---|---:|---:|---:|");
+        if drawn {
+            o.push_str("---:|---:|");
+        }
+        o.push('\n');
+        for r in &self.regions {
+            let _ = write!(
+                o,
+                "| {} | {}{} | {} | {} |",
+                md_cell(&r.region),
+                r.municipalities,
+                if r.left_out > 0 {
+                    format!(" (+{} {})", r.left_out, t("left out", "udeladt"))
+                } else {
+                    String::new()
+                },
+                num.money(r.npv, &self.currency),
+                r.npv_per_participant
+                    .map(|v| num.money(v, &self.currency))
+                    .unwrap_or_else(|| "–".into()),
+            );
+            if drawn {
+                let _ = write!(
+                    o,
+                    " {} | {} |",
+                    match (r.npv_low, r.npv_high) {
+                        (Some(a), Some(b)) => format!("[{}; {}]", num.int(a), num.int(b)),
+                        _ => "–".into(),
+                    },
+                    r.p_npv_positive
+                        .map(|p| num.pct(p))
+                        .unwrap_or_else(|| "–".into())
+                );
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(
+            o,
+            "\n### {}\n\n| {} | {} | {} | {} | {} |\n|---|---:|---:|---:|---:|",
+            t(
+                "Where the differences come from (share of the variance between municipalities)",
+                "Hvor forskellene kommer fra (andel af variansen mellem kommunerne)"
+            ),
+            t("Measure", "Mål"),
+            t("Prices", "Priser"),
+            t("Cohort size", "Antal deltagere"),
+            t("Local effects", "Lokale effekter"),
+            t("Together", "Samspil"),
+        );
+        for s in &self.spread {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                match s.measure {
+                    "npv" => t("Total NPV", "Samlet NNV"),
+                    _ => t("NPV per participant", "NNV pr. deltager"),
+                },
+                num.pct(s.prices.1),
+                num.pct(s.size.1),
+                num.pct(s.effects.1),
+                num.pct(s.interaction),
+            );
+        }
+        if !self.notes.is_empty() {
+            o.push('\n');
+            for n in &self.notes {
+                let _ = writeln!(o, "- {}", md_cell(n));
+            }
+        }
+        let _ = writeln!(
+            o,
+            "\n*som {} · {} · seed {} · {} {}*",
+            self.som_version,
+            if drawn {
+                format!("{} {}", num.int(self.draws as f64), t("draws", "træk"))
+            } else {
+                t("deterministic", "deterministisk").to_string()
+            },
+            self.seed,
+            t("disclosure threshold", "diskretionsgrænse"),
+            self.disclosure_threshold
+        );
+        o
+    }
+
+    /// `municipalities.html`: the Markdown's tables as a self-contained page with the charts.
+    pub fn html(&self, lang: Lang, charts: &[(String, Vec<u8>)]) -> String {
+        let num = Num { lang };
+        let t = |en: &'static str, da: &'static str| lang.t(en, da);
+        let iv = interval_name(lang, self.interval);
+        let drawn = self.draws > 0;
+        let title = format!(
+            "{}: {}",
+            t("Municipalities compared", "Kommuner sammenlignet"),
+            self.scenario
+        );
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+             img-src data:; style-src 'unsafe-inline'\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n<main>\n<h1>{}</h1>\n\
+             <p class=\"sub\">som {} · {}-{} · seed {}</p>\n",
+            lang.code(),
+            esc(&title),
+            crate::report::html::STYLE,
+            esc(&title),
+            self.som_version,
+            self.price_year,
+            t("prices", "priser"),
+            self.seed
+        );
+        for (file, cap) in [
+            (
+                "charts/municipalities_forest.png",
+                t(
+                    "NPV per participant by municipality, ranked.",
+                    "NNV pr. deltager pr. kommune, rangordnet.",
+                ),
+            ),
+            (
+                "charts/municipalities_spread.png",
+                t(
+                    "Where the differences between municipalities come from.",
+                    "Hvor forskellene mellem kommunerne kommer fra.",
+                ),
+            ),
+        ] {
+            if let Some((_, b)) = charts.iter().find(|(n, _)| n == file) {
+                let _ = writeln!(
+                    h,
+                    "<figure><img alt=\"{c}\" src=\"data:image/png;base64,{}\"><figcaption>{c}</figcaption></figure>",
+                    base64(b),
+                    c = esc(cap)
+                );
+            }
+        }
+        let _ = write!(
+            h,
+            "<h2>{}</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th class=\"n\">#</th><th>{}</th>\
+             <th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th>",
+            t("Ranked", "Rangordnet"),
+            t("Municipality", "Kommune"),
+            t("Region", "Region"),
+            t("Persons", "Personer"),
+            t("NPV per participant", "NNV pr. deltager"),
+        );
+        if drawn {
+            let _ = write!(
+                h,
+                "<th class=\"n\">{iv}</th><th class=\"n\">P(NPV&nbsp;&gt;&nbsp;0)</th>"
+            );
+        }
+        let _ = writeln!(
+            h,
+            "<th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>",
+            t("Benefit-cost ratio", "Gevinst pr. krone"),
+            t("Payback", "Tilbagebetaling"),
+        );
+        for r in self.ordered() {
+            let _ = write!(
+                h,
+                "<tr><td class=\"n\">{}</td><td>{} ({})</td><td>{}</td>",
+                r.rank.map(|x| x.to_string()).unwrap_or_else(|| "–".into()),
+                esc(&r.name),
+                r.code,
+                esc(&r.region)
+            );
+            if r.status != "ok" {
+                let why = match r.status {
+                    "suppressed" => t("suppressed", "diskretioneret"),
+                    _ => t("too little case data", "for få sagsdata"),
+                };
+                let span = if drawn { 6 } else { 4 };
+                let _ = writeln!(h, "<td colspan=\"{span}\" class=\"note\">{why}</td></tr>");
+                continue;
+            }
+            let _ = write!(
+                h,
+                "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+                r.persons
+                    .map(|x| num.int(x as f64))
+                    .unwrap_or_else(|| "–".into()),
+                r.npv_per_participant
+                    .map(|v| esc(&num.money(v, &self.currency)))
+                    .unwrap_or_else(|| "–".into()),
+            );
+            if drawn {
+                let _ = write!(
+                    h,
+                    "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
+                    match (r.npv_per_participant_low, r.npv_per_participant_high) {
+                        (Some(a), Some(b)) => format!("[{}; {}]", num.int(a), num.int(b)),
+                        _ => "–".into(),
+                    },
+                    r.p_npv_positive
+                        .map(|p| num.pct(p))
+                        .unwrap_or_else(|| "–".into())
+                );
+            }
+            let _ = writeln!(
+                h,
+                "<td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                num.ratio(r.bcr),
+                esc(&payback(lang, r))
+            );
+        }
+        h.push_str("</tbody></table></div>\n");
+        for n in &self.notes {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(n));
+        }
+        h.push_str("</main>\n</body>\n</html>\n");
+        h
+    }
+}
+
+/// `draws.parquet`: column `draw`, then `npv_<code>` for every municipality with figures.
+pub fn draws_parquet(cmp: &Comparison) -> crate::Result<Vec<u8>> {
+    use polars::prelude::*;
+    let n = cmp.npv_draws.first().map_or(0, |d| d.1.len());
+    let mut cols = vec![Column::new(
+        "draw".into(),
+        (0..n as u64).collect::<Vec<u64>>(),
+    )];
+    for (code, d) in &cmp.npv_draws {
+        cols.push(Column::new(format!("npv_{code}").into(), d.clone()));
+    }
+    let err = |e: PolarsError| crate::Error::Write {
+        path: "draws.parquet".into(),
+        message: e.to_string(),
+    };
+    let mut df = DataFrame::new_infer_height(cols).map_err(err)?;
+    crate::summary::parquet_bytes(&mut df).map_err(err)
+}
+
+/// Every file of a comparison, with `manifest` (the inputs and options) written last;
+/// `draws.parquet` too when `keep_draws`.
+pub fn files(
+    cmp: &Comparison,
+    lang: Lang,
+    keep_draws: bool,
+    manifest: serde_json::Value,
+) -> crate::Result<Vec<(String, Vec<u8>)>> {
+    let charts = crate::charts::render_municipalities(cmp, lang)?;
+    let mut files = vec![
+        ("municipalities.csv".to_string(), cmp.csv().into_bytes()),
+        ("regions.csv".to_string(), cmp.regions_csv().into_bytes()),
+        (
+            "municipalities.json".to_string(),
+            serde_json::to_vec_pretty(cmp).map_err(|e| crate::Error::Write {
+                path: "municipalities.json".into(),
+                message: e.to_string(),
+            })?,
+        ),
+        (
+            "municipalities.md".to_string(),
+            cmp.markdown(lang).into_bytes(),
+        ),
+        (
+            "municipalities.html".to_string(),
+            cmp.html(lang, &charts).into_bytes(),
+        ),
+    ];
+    files.extend(charts);
+    if keep_draws && cmp.draws > 0 {
+        files.push(("draws.parquet".to_string(), draws_parquet(cmp)?));
+    }
+    let outputs: Vec<serde_json::Value> = files
+        .iter()
+        .map(|(name, bytes)| {
+            serde_json::json!({
+                "file": name,
+                "bytes": bytes.len(),
+                "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
+            })
+        })
+        .collect();
+    let mut m = manifest;
+    m["outputs"] = serde_json::Value::Array(outputs);
+    files.push((
+        crate::io::MANIFEST.to_string(),
+        serde_json::to_vec_pretty(&m).map_err(|e| crate::Error::Write {
+            path: crate::io::MANIFEST.into(),
+            message: e.to_string(),
+        })?,
+    ));
+    Ok(files)
+}

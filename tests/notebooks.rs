@@ -1,0 +1,102 @@
+//! The notebooks in `notebooks/` run top to bottom on bundled data (executed headless with
+//! nbclient, against the `som` binary of this build), and the repository keeps them without
+//! outputs. The Python packages they need are pinned in `notebooks/requirements.txt` and
+//! installed here, once, into a virtual environment under the target directory.
+
+mod common;
+use common::*;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The notebooks' virtual environment, created and filled from the requirements file when it
+/// is missing or the file has changed since.
+fn venv() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("notebook-venv");
+    let req = root().join("notebooks/requirements.txt");
+    let want = format!("{:x}", Sha256::digest(std::fs::read(&req).unwrap()));
+    let stamp = dir.join("requirements.sha256");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .output()
+        .expect("python3 is needed to run the notebooks (Python 3.10 or later)");
+    assert!(o.status.success(), "python3 -m venv: {}", stderr(&o));
+    let o = Command::new(dir.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&req)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "pip install -r notebooks/requirements.txt failed: {}",
+        stderr(&o)
+    );
+    std::fs::write(&stamp, want).unwrap();
+    dir
+}
+
+#[test]
+fn notebooks_run_top_to_bottom() {
+    let py = venv().join("bin/python");
+    let out = scratch("notebooks");
+    let o = Command::new(py)
+        .arg(root().join("notebooks/run.py"))
+        .env("SOM_BIN", env!("CARGO_BIN_EXE_som"))
+        .env("SOM_NOTEBOOK_OUT", &out)
+        .env("MPLBACKEND", "Agg")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "a notebook failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let said = stdout(&o);
+    for nb in [
+        "01-first-scenario.ipynb",
+        "02-estimate-and-feed.ipynb",
+        "03-compare-municipalities.ipynb",
+    ] {
+        assert!(said.contains(&format!("ok: {nb}")), "{said}");
+    }
+    // What they drew and wrote is there.
+    for f in [
+        "first-scenario-by-year.png",
+        "estimates-vs-truth.png",
+        "municipalities-forest.png",
+        "municipalities/municipalities.csv",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+}
+
+#[test]
+fn notebooks_are_kept_without_outputs() {
+    let mut n = 0;
+    for e in std::fs::read_dir(root().join("notebooks")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "ipynb") {
+            continue;
+        }
+        n += 1;
+        let nb = read_json(&p);
+        for (i, c) in nb["cells"].as_array().unwrap().iter().enumerate() {
+            if c["cell_type"] == "code" {
+                assert!(
+                    c["outputs"].as_array().is_none_or(|o| o.is_empty()),
+                    "{}: cell {i} keeps outputs; clear them before committing",
+                    p.display()
+                );
+                assert!(c["execution_count"].is_null(), "{}: cell {i}", p.display());
+            }
+        }
+    }
+    assert!(n >= 3, "{n} notebooks");
+}
