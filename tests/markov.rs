@@ -844,5 +844,31 @@ fn acceptability_chart_after_draws() {
     assert!(p.windows(2).all(|w| w[1] >= w[0]), "{p:?}");
     let draws = std::fs::read(out.join("draws.parquet")).unwrap();
     let text = String::from_utf8_lossy(&draws);
-    assert!(text.contains("outcome_intervention:years at home or independent"));
+    assert!(text.contains("outcome_intervention:år hjemme eller selvstændig"));
+}
+
+/// The reports carry the state-transition section: costs and outcomes per arm and the plain
+/// comparison, in the report's language.
+#[test]
+fn reports_show_the_state_transition_results() {
+    let out = scratch("markov-report").join("run");
+    let o = som(&[
+        "run",
+        "models/examples/hiv-chancellor-1997.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--draws",
+        "0",
+        "--lang",
+        "da",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("### Tilstandsmodel (Markov-kohorter)"), "{md}");
+    assert!(md.contains("| Uden indsatsen | £44.663 | 7,991 |"), "{md}");
+    assert!(md.contains("| Med indsatsen | £50.602 | 8,937 |"), "{md}");
+    assert!(md.contains("£6.276 pr. ekstra enhed"), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Tilstandsmodel (Markov-kohorter)</h2>"));
+    assert!(html.contains("charts/markov_trace.png"));
 }
