@@ -138,19 +138,18 @@ def run(a):
 
 
 def check(path, dc, de, n):
-    if True:
-        with open(path) as f:
-            s = json.load(f)
-        u = s["markov"]["uncertainty"][0]
-        for key, mine, sd in (
-            ("incremental_cost", dc.mean(), dc.std()),
-            ("gain", de.mean(), de.std()),
-        ):
-            theirs = u[key]["mean"]
-            se = math.sqrt(2 * sd * sd / n)
-            ok = abs(mine - theirs) <= 4 * se
-            print(f"{key}: peer {mine:.6g}, som {theirs:.6g}, 4 se {4 * se:.3g}: "
-                  f"{'agree' if ok else 'DIFFER'}")
+    with open(path) as f:
+        s = json.load(f)
+    u = s["markov"]["uncertainty"][0]
+    for key, mine, sd in (
+        ("incremental_cost", dc.mean(), dc.std()),
+        ("gain", de.mean(), de.std()),
+    ):
+        theirs = u[key]["mean"]
+        se = math.sqrt(2 * sd * sd / n)
+        ok = abs(mine - theirs) <= 4 * se
+        print(f"{key}: peer {mine:.6g}, som {theirs:.6g}, 4 se {4 * se:.3g}: "
+              f"{'agree' if ok else 'DIFFER'}")
 
 
 if __name__ == "__main__":
