@@ -186,6 +186,9 @@ pub fn summary(run: &engine::Run) -> String {
             let _ = writeln!(out);
         }
     }
+    if let Some(m) = &s.markov {
+        markov(&mut out, m, &s.scenario.currency);
+    }
     out
 }
 
@@ -275,6 +278,50 @@ fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity) {
                 ),
             };
             let _ = writeln!(out, "  {:<38} {line}", truncate(&v.input, 38));
+        }
+    }
+}
+
+/// The state-transition section: per-arm costs and outcomes, and the comparison.
+fn markov(out: &mut String, m: &engine::markov::results::MarkovReport, currency: &str) {
+    let _ = writeln!(
+        out,
+        "\nState-transition cohorts ({} states, {} cycles of a {}; transitions at the {} of a \
+         cycle, correction {}):",
+        m.states.len(),
+        m.conventions.cycles,
+        m.conventions.cycle,
+        m.conventions.transitions,
+        m.conventions.correction
+    );
+    for a in &m.arms {
+        let outcomes: Vec<String> = a
+            .outcomes
+            .iter()
+            .map(|o| format!("{:.3} {}", o.discounted, o.name))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<13} cost PV {:>14} {currency}; {}",
+            a.arm,
+            thousands(a.cost_pv),
+            outcomes.join(", ")
+        );
+    }
+    for c in &m.comparisons {
+        let _ = writeln!(out, "  {}", c.statement);
+    }
+    for u in &m.uncertainty {
+        let mid = u.acceptability.len() / 2;
+        if let Some(p) = u.acceptability.get(mid) {
+            let _ = writeln!(
+                out,
+                "  P(worth it at {} {currency} per unit of {}) = {:.1} %; P(dominates) = {:.1} %",
+                thousands(p.value),
+                u.outcome,
+                100.0 * p.probability,
+                100.0 * u.p_dominates
+            );
         }
     }
 }

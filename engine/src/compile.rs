@@ -14,6 +14,8 @@ use crate::scenario::*;
 use crate::source::{FieldPath, Seg, Source};
 use std::collections::HashMap;
 
+mod states;
+
 // The allowed range of a numeric input is the model's `Domain`, recorded with each θ slot.
 use crate::model::Domain as Range;
 
@@ -853,6 +855,31 @@ impl<'a> Builder<'a> {
             cohorts.push(((c.start - sc.first_year) as i64, n));
         }
 
+        // The state-transition form replaces the success rate, the intervention and the
+        // consequences (compile/states.rs).
+        if let Some(st) = &sc.states {
+            return self.build_states(
+                st,
+                &cohorts,
+                discount,
+                discount_rate,
+                uplift,
+                reduction,
+                (schedule_label, schedule_source),
+            );
+        }
+        for (key, what) in [("intervention", "[intervention]"), ("success", "[success]")] {
+            if self.src.locate(&root.key(key)).is_none() {
+                self.diag(
+                    &root,
+                    format!(
+                        "missing {what}: a scenario gives either the success-rate form \
+                         ([intervention], [success], [[consequence]]) or [states]"
+                    ),
+                );
+            }
+        }
+
         // Success.
         let sp = root.key("success");
         let s = &sc.success;
@@ -1201,6 +1228,119 @@ impl<'a> Builder<'a> {
             ranges,
             switching,
             budget,
+            markov: None,
+        })
+    }
+
+    /// The model of a scenario in the state-transition form (`[states]`).
+    #[allow(clippy::too_many_arguments)]
+    fn build_states(
+        mut self,
+        st: &crate::markov::spec::States,
+        cohorts: &[(i64, usize)],
+        discount: Vec<f64>,
+        discount_rate: Option<usize>,
+        uplift: Option<usize>,
+        reduction: Option<usize>,
+        (schedule_label, schedule_source): (String, String),
+    ) -> Result<Model> {
+        let sc = self.sc;
+        let root = FieldPath::root();
+        for (key, given) in [
+            (
+                "intervention",
+                self.src.locate(&root.key("intervention")).is_some(),
+            ),
+            ("success", self.src.locate(&root.key("success")).is_some()),
+            ("consequence", !sc.consequences.is_empty()),
+            (
+                "persistence",
+                self.src.locate(&root.key("persistence")).is_some(),
+            ),
+        ] {
+            if given {
+                self.diag(
+                    &root.key(key),
+                    format!(
+                        "`{key}` belongs to the success-rate form and is not used with [states]: \
+                         put costs on states (`[[states.cost]]`) and transitions instead"
+                    ),
+                );
+            }
+        }
+        if uplift.is_some() || reduction.is_some() {
+            self.diag(
+                &root.key("adjustments"),
+                "optimism-bias adjustments are not applied to [states]; leave [adjustments] out",
+            );
+        }
+        let markov = self.states(st, cohorts, &discount);
+        if let Some(mk) = &markov
+            && self.diags.is_empty()
+        {
+            self.rows_over_one(st, mk);
+        }
+        let correlation = self.correlations();
+        let (ranges, switching) = self.sensitivity();
+        let budget = sc.budget.as_ref().and_then(|sec| {
+            let cx = crate::budget::Context {
+                sc,
+                src: self.src,
+                cat: self.cat,
+                actors: &self.actors,
+                departments: &self.departments,
+                items: &self.items,
+                cells: &self.cells,
+                horizon: discount.len(),
+            };
+            crate::budget::resolve(sec, &cx, &mut self.diags)
+        });
+        if !self.diags.is_empty() {
+            return Err(Error::Invalid(self.diags));
+        }
+        let Some(markov) = markov else {
+            return Err(Error::Invalid(vec![self.src.diag(
+                &root.key("states"),
+                "the [states] section could not be compiled",
+            )]));
+        };
+        let timing = sc.discounting.timing;
+        let years = (0..discount.len())
+            .map(|t| sc.first_year + t as i32)
+            .collect();
+        Ok(Model {
+            name: sc.name.clone(),
+            municipality: sc.municipality.clone(),
+            currency: sc.currency.clone().unwrap_or_else(|| "kr.".into()),
+            first_year: sc.first_year,
+            years,
+            discount,
+            conventions: Conventions {
+                price_year: sc.price_year,
+                discount_schedule: schedule_label,
+                discount_source: schedule_source,
+                timing,
+                year0_discounted: timing != Timing::Start,
+                payback_rule: PAYBACK_RULE,
+                sign_rule: SIGN_RULE,
+            },
+            actors: self.actors,
+            departments: self.departments,
+            items: self.items,
+            cells: self.cells,
+            params: self.params,
+            shapes: self.shapes,
+            terms: self.terms,
+            participants: Vec::new(),
+            outcomes: Vec::new(),
+            discount_rate,
+            success_rate: None,
+            correlation,
+            joint: Vec::new(),
+            ranges,
+            switching,
+            budget,
+            markov: Some(Box::new(markov)),
         })
     }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod estimate;
 pub mod io;
 pub mod ledger;
+pub mod markov;
 pub mod metrics;
 pub mod model;
 pub mod montecarlo;

@@ -366,6 +366,9 @@ pub struct Draws {
     /// draw: `[draw × horizon]`, the horizon's years of draw 0 first. For the uncertainty band
     /// by year; `horizon` numbers a draw, as many as the per-draw metrics of a few groups.
     pub total_cumulative_net_pv: Vec<f64>,
+    /// Discounted outcome totals of the state-transition form, draw by draw:
+    /// `[draw][arm][outcome]` (empty without `[states]`).
+    pub markov_outcomes: Vec<f64>,
 }
 
 impl GroupDraws {
@@ -396,6 +399,7 @@ impl Draws {
         self.net_outcomes.extend(other.net_outcomes);
         self.total_cumulative_net_pv
             .extend(other.total_cumulative_net_pv);
+        self.markov_outcomes.extend(other.markov_outcomes);
         for (i, o) in self.inputs.iter_mut().zip(other.inputs) {
             i.1.extend(o.1);
         }
@@ -576,6 +580,7 @@ pub fn batch_with(
         net_outcomes: flows.outcomes.to_vec(),
         inputs: Vec::new(),
         total_cumulative_net_pv: total_cum,
+        markov_outcomes: crate::markov::results::per_draw(model, &flows.markov, n),
     }
 }
 

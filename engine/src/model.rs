@@ -298,6 +298,9 @@ pub struct Model {
     pub switching: Vec<usize>,
     /// The checked `[budget]` section, when the scenario has one.
     pub budget: Option<crate::budget::Plan>,
+    /// The state-transition (Markov) form, when the scenario gives `[states]`: its flows are
+    /// added to the terms' (`crate::markov`).
+    pub markov: Option<Box<crate::markov::Compiled>>,
 }
 
 /// Flows of a chunk of draws.
@@ -313,6 +316,8 @@ pub struct Flows {
     /// The time shapes of every draw, `[shape, k, draw]` (kept so that a reused `Flows`
     /// reuses their memory too).
     pub shapes: Array3<f64>,
+    /// Outcomes and trace of the state-transition form (empty without `[states]`).
+    pub markov: crate::markov::sim::MarkovFlows,
 }
 
 /// A zeroed array of shape `dim`, reusing `a`'s memory when it already has that shape.
@@ -398,6 +403,22 @@ impl Model {
             self.eval_product(p, &tt, &mut scalar);
             for (d, s) in scalar.iter().enumerate() {
                 outcomes[d] += arm.sign() * s;
+            }
+        }
+        if let Some(mk) = &self.markov {
+            let vals = out.values.as_slice_mut().expect("standard layout");
+            mk.evaluate(&tt, h, vals, &mut out.markov);
+            mk.participants(&tt, &mut scalar);
+            for (p, s) in participants.iter_mut().zip(&scalar) {
+                *p += s;
+            }
+            // The net outcome of the core is the first outcome's discounted increment.
+            if !mk.outcomes.is_empty() {
+                let no = mk.outcomes.len();
+                let o = &out.markov.outcomes;
+                for d in 0..n {
+                    outcomes[d] += o[no * n + d] - o[d];
+                }
             }
         }
         out.participants = participants;

@@ -49,10 +49,19 @@ pub struct Scenario {
     /// Cohorts of participants by start year.
     #[serde(rename = "cohort")]
     pub cohorts: Vec<Cohort>,
-    /// The intervention: its duration and its costs.
+    /// The intervention: its duration and its costs. Required in the success-rate form; not
+    /// used with `[states]`.
+    #[serde(default)]
     pub intervention: Intervention,
-    /// The success measure and the success rate net of deadweight.
+    /// The success measure and the success rate net of deadweight. Required in the success-rate
+    /// form; not used with `[states]`.
+    #[serde(default)]
     pub success: Success,
+    /// The state-transition (Markov) form: states, transition matrices per arm, values on states
+    /// and transitions, timing conventions. Replaces `[intervention]`, `[success]` and
+    /// `[[consequence]]` (see `docs/scenario-format.md`, "State-transition cohorts").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub states: Option<crate::markov::spec::States>,
     /// Default phase-in and persistence of the consequences, by year since they start.
     #[serde(default)]
     pub persistence: Persistence,
@@ -207,7 +216,7 @@ pub struct Cohort {
 }
 
 /// The intervention: how long a participant is in it, and what it costs.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Intervention {
     /// Whole years a participant spends in the intervention (≥ 1). Consequences that start
@@ -289,7 +298,7 @@ pub struct Startup {
 
 /// The success measure and rate. Give exactly one of: `net`; `with` and `without`;
 /// `rate` (optionally with `deadweight`).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Success {
     /// What counts as success, in words.

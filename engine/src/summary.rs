@@ -72,6 +72,10 @@ pub struct Summary {
     /// One-way sensitivity (tornado) and switching values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// The state-transition form's results: per-arm costs and outcomes, cost per additional
+    /// outcome unit, trace, acceptability (`crate::markov::results`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markov: Option<crate::markov::results::MarkovReport>,
     pub provenance: Provenance,
 }
 
@@ -190,6 +194,12 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     });
     let interval = mc.map_or(McOptions::default().interval, |o| o.interval);
     let sensitivity = Some(analyse(&model, interval, &switch));
+    let markov = crate::markov::results::report(&model, flows.view(), &f).map(|mut r| {
+        if let Some(d) = &draws {
+            r.uncertainty = crate::markov::results::uncertainty(&model, d, interval, &r);
+        }
+        r
+    });
     let sc = &loaded.scenario;
     let summary = Summary {
         format: SUMMARY_FORMAT,
@@ -216,6 +226,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         },
         uncertainty,
         sensitivity,
+        markov,
     };
     let input_labels =
         crate::charts::labels::input_labels(sc, &model.params, crate::report::Lang::En);
@@ -291,6 +302,22 @@ impl Run {
                 g.npv.clone(),
             ));
         }
+        if let Some(mk) = &self.model.markov {
+            // Discounted outcome totals of each arm, draw by draw.
+            let no = mk.outcomes.len();
+            for (a, arm) in crate::markov::ARMS.iter().enumerate() {
+                for (o, oc) in mk.outcomes.iter().enumerate() {
+                    let v: Vec<f64> = (0..n)
+                        .map(|i| d.markov_outcomes.get(i * 2 * no + a * no + o).copied())
+                        .map(|x| x.unwrap_or(f64::NAN))
+                        .collect();
+                    cols.push(Column::new(
+                        format!("outcome_{}:{}", arm.as_str(), oc.name).into(),
+                        v,
+                    ));
+                }
+            }
+        }
         for (j, values) in &d.inputs {
             cols.push(Column::new(
                 format!("input:{}", self.model.params[*j].name).into(),
@@ -319,6 +346,12 @@ impl Run {
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
         files.push(("ledger.csv".to_string(), csv));
+        if let Some(m) = &self.summary.markov {
+            files.push((
+                "markov_trace.csv".to_string(),
+                crate::markov::results::trace_csv(m),
+            ));
+        }
         if let Some(b) = &self.summary.budget {
             files.push((
                 crate::budget::CSV_FILE.to_string(),
@@ -365,6 +398,18 @@ impl Run {
             "inputs": self.summary.provenance.inputs,
             "outputs": outputs,
         });
+        let mut manifest = manifest;
+        if let Some(m) = &self.summary.markov {
+            // The within-cycle weights of the trace points, written out.
+            manifest["markov_weights"] = serde_json::json!({
+                "transitions": m.conventions.transitions,
+                "count_initial": m.conventions.count_initial,
+                "correction": m.conventions.correction,
+                "correction_applies_to": m.conventions.correction_applies_to,
+                "cost_weights": m.conventions.cost_weights,
+                "outcome_weights": m.conventions.outcome_weights,
+            });
+        }
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| out_err(MANIFEST, e))?;
         files.push((MANIFEST.to_string(), manifest));
         Ok(files)

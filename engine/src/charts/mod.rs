@@ -18,6 +18,7 @@
 //! * `scenario_comparison` (`som compare`, [`render_comparison`]): several scenarios' NPV by
 //!   department, with the total and its interval.
 
+mod acceptability;
 mod compare;
 mod cumulative;
 mod flows;
@@ -28,6 +29,7 @@ mod npv;
 mod raster;
 pub mod style;
 mod tornado;
+mod trace;
 
 use crate::error::{Error, Result};
 use crate::summary::Run;
@@ -134,6 +136,12 @@ pub fn render(run: &Run, lang: style::Lang) -> Result<Vec<(String, Vec<u8>)>> {
     }
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
         both(&npv::Distribution { run, fmt }, &mut out)?;
+    }
+    if let Some(m) = &run.summary.markov {
+        both(&trace::Trace { run, fmt }, &mut out)?;
+        if !m.uncertainty.is_empty() {
+            both(&acceptability::Acceptability { run, fmt }, &mut out)?;
+        }
     }
     Ok(out)
 }

@@ -24,6 +24,19 @@ pub struct Estimated {
     pub replicates: usize,
     /// (department, year since start) → the effect in every replicate, in replicate order.
     pub draws: BTreeMap<(String, i32), Vec<f64>>,
+    /// The transitions table: (group, year since start, from, to) → count, unsuppressed cells
+    /// only (for state-transition scenarios, `[[states.arm.*.matrix]] estimated`).
+    pub transitions: BTreeMap<(String, i32, String, String), f64>,
+}
+
+#[derive(serde::Deserialize)]
+struct TransitionRow {
+    group: String,
+    year_since_start: i32,
+    from: String,
+    to: String,
+    count: Option<f64>,
+    suppressed: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -40,6 +53,8 @@ struct File {
     study: String,
     departments: Vec<String>,
     effects: Vec<Row>,
+    #[serde(default)]
+    transitions: Vec<TransitionRow>,
 }
 
 impl Estimated {
@@ -66,7 +81,26 @@ impl Estimated {
                     .map(|e| ((r.department.clone(), r.year_since_start), e))
             })
             .collect();
+        let transitions = f
+            .transitions
+            .iter()
+            .filter(|r| !r.suppressed)
+            .filter_map(|r| {
+                r.count.map(|c| {
+                    (
+                        (
+                            r.group.clone(),
+                            r.year_since_start,
+                            r.from.clone(),
+                            r.to.clone(),
+                        ),
+                        c,
+                    )
+                })
+            })
+            .collect();
         let mut out = Estimated {
+            transitions,
             source,
             bootstrap: None,
             study: f.study,

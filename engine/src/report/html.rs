@@ -90,6 +90,7 @@ pub fn render(run: &Run, charts: &[(String, Vec<u8>)], lang: Lang) -> String {
     r.who_pays(&mut h);
     r.years(&mut h);
     r.budget(&mut h);
+    h.push_str(&super::markov::html(run, lang, charts));
     r.charts(&mut h, charts);
     r.sensitivity(&mut h);
     r.assumptions(&mut h);

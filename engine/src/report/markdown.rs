@@ -306,6 +306,8 @@ pub fn render(run: &Run, lang: Lang) -> String {
         }
     }
 
+    o.push_str(&super::markov::markdown(run, lang));
+
     let p = &s.provenance;
     let _ = writeln!(
         o,

@@ -9,6 +9,7 @@
 pub mod compare;
 pub mod html;
 pub mod markdown;
+pub mod markov;
 
 use crate::metrics::{Metrics, PaybackStatus};
 use crate::montecarlo::Stat;
