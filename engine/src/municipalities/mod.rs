@@ -424,7 +424,8 @@ fn run_one(
     })
 }
 
-/// Variance (population) of the finite values.
+/// Variance (population) of the finite values; 0 where they agree to nine significant digits
+/// (the rounding of equal values, not a difference between municipalities).
 fn variance(v: &[f64]) -> f64 {
     let x: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     if x.len() < 2 {
@@ -432,7 +433,23 @@ fn variance(v: &[f64]) -> f64 {
     }
     let n = x.len() as f64;
     let m = x.iter().sum::<f64>() / n;
-    x.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / n
+    let var = x.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / n;
+    let scale = x.iter().fold(0f64, |a, b| a.max(b.abs()));
+    if var.sqrt() <= 1e-9 * scale { 0.0 } else { var }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_have_no_spread() {
+        // 0.1 + 0.2 style rounding must not read as a difference.
+        let v = [0.1 + 0.2, 0.3, 0.30000000000000004, 0.3];
+        assert_eq!(variance(&v), 0.0);
+        assert!((variance(&[1.0, 3.0]) - 1.0).abs() < 1e-12);
+        assert_eq!(variance(&[5.0]), 0.0);
+    }
 }
 
 fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
