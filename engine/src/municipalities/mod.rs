@@ -438,20 +438,6 @@ fn variance(v: &[f64]) -> f64 {
     if var.sqrt() <= 1e-9 * scale { 0.0 } else { var }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn equal_values_have_no_spread() {
-        // 0.1 + 0.2 style rounding must not read as a difference.
-        let v = [0.1 + 0.2, 0.3, 0.30000000000000004, 0.3];
-        assert_eq!(variance(&v), 0.0);
-        assert!((variance(&[1.0, 3.0]) - 1.0).abs() < 1e-12);
-        assert_eq!(variance(&[5.0]), 0.0);
-    }
-}
-
 fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     crate::montecarlo::quantile(sorted, p)
 }
@@ -671,4 +657,18 @@ pub fn compare(
         notes_da,
         npv_draws,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_values_have_no_spread() {
+        // 0.1 + 0.2 style rounding must not read as a difference.
+        let v = [0.1 + 0.2, 0.3, 0.30000000000000004, 0.3];
+        assert_eq!(variance(&v), 0.0);
+        assert!((variance(&[1.0, 3.0]) - 1.0).abs() < 1e-12);
+        assert_eq!(variance(&[5.0]), 0.0);
+    }
 }
