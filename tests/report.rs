@@ -156,6 +156,34 @@ fn danish_report_states_the_summary_in_danish_numbers() {
         "NPV chart in Danish"
     );
 
+    // The workbook speaks Danish too: sheet names, labels and department names; its NPV is the
+    // summary's.
+    {
+        use calamine::{Data, Reader, Xlsx, open_workbook};
+        let mut wb: Xlsx<_> = open_workbook(out.join("report.xlsx")).unwrap();
+        assert_eq!(
+            wb.sheet_names(),
+            [
+                "Resumé",
+                "Budget",
+                "Hvem betaler",
+                "Strømme",
+                "Forudsætninger"
+            ]
+        );
+        let r = wb.worksheet_range("Resumé").unwrap();
+        let cells: Vec<&Data> = r.used_cells().map(|(_, _, c)| c).collect();
+        let has = |t: &str| cells.iter().any(|c| matches!(c, Data::String(x) if x == t));
+        assert!(has("NNV (kr.)") && has("Børn og Familie") && has("Pr. forvaltning"));
+        let npv = total["npv"].as_f64().unwrap();
+        assert!(
+            cells
+                .iter()
+                .any(|c| matches!(c, Data::Float(x) if (x - npv).abs() < 1e-6 * npv.abs())),
+            "the workbook's NPV"
+        );
+    }
+
     // The Markdown summary: the same figures, a table that pastes.
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.starts_with("## "));

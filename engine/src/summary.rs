@@ -385,7 +385,7 @@ impl Run {
         if out.workbook {
             files.push((
                 crate::workbook::FILE.to_string(),
-                crate::workbook::workbook(self)?,
+                crate::workbook::workbook(self, out.lang)?,
             ));
         }
         let outputs = crate::io::output_hashes(&files);

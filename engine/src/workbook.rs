@@ -39,10 +39,17 @@ struct Styles {
     share: Format,
     year: Format,
     text: Format,
+    /// The language of labels and sheet names.
+    lang: crate::report::Lang,
 }
 
 impl Styles {
-    fn new() -> Self {
+    /// A label in the workbook's language.
+    fn t(&self, en: &'static str, da: &'static str) -> &'static str {
+        self.lang.t(en, da)
+    }
+
+    fn new(lang: crate::report::Lang) -> Self {
         let header = Format::new()
             .set_bold()
             .set_text_wrap()
@@ -59,6 +66,7 @@ impl Styles {
             share: Format::new().set_num_format("0.0%"),
             year: Format::new().set_num_format("0"),
             text: Format::new(),
+            lang,
         }
     }
 }
@@ -177,9 +185,10 @@ impl<'a> Sheet<'a> {
     }
 }
 
-/// The workbook of a run, as bytes.
-pub fn workbook(run: &Run) -> Result<Vec<u8>> {
-    let st = Styles::new();
+/// The workbook of a run, as bytes, with labels and sheet names in `lang` (numbers are cells
+/// with `#,##0`, which Excel shows in the reader's own number format).
+pub fn workbook(run: &Run, lang: crate::report::Lang) -> Result<Vec<u8>> {
+    let st = Styles::new(lang);
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(CREATED.0, CREATED.1, CREATED.2).map_err(err)?;
     let props = DocProperties::new()
@@ -193,7 +202,7 @@ pub fn workbook(run: &Run) -> Result<Vec<u8>> {
     summary_sheet(
         Sheet::new(
             wb.add_worksheet(),
-            "Summary",
+            st.t("Summary", "Resumé"),
             &[34.0, 18.0, 18.0, 18.0, 18.0, 18.0, 14.0],
         )?,
         run,
@@ -202,7 +211,7 @@ pub fn workbook(run: &Run) -> Result<Vec<u8>> {
     budget_sheet(
         Sheet::new(
             wb.add_worksheet(),
-            "Budget",
+            st.t("Budget", "Budget"),
             &[
                 30.0, 26.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 17.0,
             ],
@@ -211,21 +220,29 @@ pub fn workbook(run: &Run) -> Result<Vec<u8>> {
         &st,
     )?;
     matrix_sheet(
-        Sheet::new(wb.add_worksheet(), "Who pays who gains", &[30.0, 16.0])?,
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Who pays who gains", "Hvem betaler"),
+            &[30.0, 16.0],
+        )?,
         run,
         &st,
     )?;
     flows_sheet(
         Sheet::new(
             wb.add_worksheet(),
-            "Flows",
+            st.t("Flows", "Strømme"),
             &[10.0, 30.0, 14.0, 16.0, 16.0, 16.0, 11.0, 16.0, 18.0],
         )?,
         run,
         &st,
     )?;
     assumptions_sheet(
-        Sheet::new(wb.add_worksheet(), "Assumptions", &[44.0, 18.0, 36.0, 90.0])?,
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Assumptions", "Forudsætninger"),
+            &[44.0, 18.0, 36.0, 90.0],
+        )?,
         run,
         &st,
     )?;
@@ -238,21 +255,48 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     let c = &sm.conventions;
     s.text(&sc.name, &st.title)?;
     s.text(
-        &format!(
-            "Amounts in {} at {} prices; present values discounted with {} (timing {:?}); \
-             projection {}–{}; expenditure +, saving −; benefits are savings (+).",
-            sc.currency, c.price_year, c.discount_schedule, c.timing, sc.first_year, sc.last_year
-        ),
+        &match st.lang {
+            crate::report::Lang::En => format!(
+                "Amounts in {} at {} prices; present values discounted with {} (timing {:?}); \
+                 projection {}–{}; expenditure +, saving −; benefits are savings (+).",
+                sc.currency,
+                c.price_year,
+                c.discount_schedule,
+                c.timing,
+                sc.first_year,
+                sc.last_year
+            ),
+            crate::report::Lang::Da => format!(
+                "Beløb i {} i {}-priser; nutidsværdier diskonteret med {} (timing {:?}); \
+                 {}–{}; udgift +, besparelse −; gevinster er besparelser (+).",
+                sc.currency,
+                c.price_year,
+                c.discount_schedule,
+                c.timing,
+                sc.first_year,
+                sc.last_year
+            ),
+        },
         &st.note,
     )?;
     s.skip();
     let unc = sm.uncertainty.as_ref();
-    let mut head = vec!["Metric (total, public sector)", "Base value"];
+    let mut head = vec![
+        st.t(
+            "Metric (total, public sector)",
+            "Mål (i alt, offentlig sektor)",
+        ),
+        st.t("Base value", "Basisværdi"),
+    ];
     let (lo_label, hi_label);
     if let Some(u) = unc {
         lo_label = format!("{:.0} % (low)", u.interval.0 * 100.0);
         hi_label = format!("{:.0} % (high)", u.interval.1 * 100.0);
-        head.extend(["Mean over draws", lo_label.as_str(), hi_label.as_str()]);
+        head.extend([
+            st.t("Mean over draws", "Middel over træk"),
+            lo_label.as_str(),
+            hi_label.as_str(),
+        ]);
     }
     let first = s.header(&head, st)?;
     s.freeze(first, 0)?;
@@ -262,35 +306,48 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         unc.map(|u| f(&u.total))
     };
     let rows: Vec<(&str, Option<f64>, Kind, Option<&crate::montecarlo::Stat>)> = vec![
-        ("NPV (kr.)", Some(m.npv), Kind::Kr, stat(|g| &g.npv)),
         (
-            "Cost, present value (kr.)",
+            st.t("NPV (kr.)", "NNV (kr.)"),
+            Some(m.npv),
+            Kind::Kr,
+            stat(|g| &g.npv),
+        ),
+        (
+            st.t("Cost, present value (kr.)", "Omkostning, nutidsværdi (kr.)"),
             Some(m.cost_pv),
             Kind::Kr,
             stat(|g| &g.cost_pv),
         ),
         (
-            "Benefit, present value (kr.)",
+            st.t("Benefit, present value (kr.)", "Gevinst, nutidsværdi (kr.)"),
             Some(m.benefit_pv),
             Kind::Kr,
             stat(|g| &g.benefit_pv),
         ),
-        ("Benefit-cost ratio", m.bcr, Kind::Ratio, stat(|g| &g.bcr)),
-        ("ROI", m.roi, Kind::Ratio, None),
         (
-            "Payback year (calendar)",
+            st.t("Benefit-cost ratio", "Gevinst pr. krone"),
+            m.bcr,
+            Kind::Ratio,
+            stat(|g| &g.bcr),
+        ),
+        (st.t("ROI", "ROI"), m.roi, Kind::Ratio, None),
+        (
+            st.t("Payback year (calendar)", "Tilbagebetalingsår"),
             m.payback_calendar_year.map(f64::from),
             Kind::Year,
             None,
         ),
         (
-            "Participants",
+            st.t("Participants", "Deltagere"),
             Some(sm.results.participants),
             Kind::Ratio,
             None,
         ),
         (
-            "Net additional successful outcomes",
+            st.t(
+                "Net additional successful outcomes",
+                "Flere succeser, netto",
+            ),
             Some(sm.results.net_outcomes),
             Kind::Ratio,
             unc.map(|u| &u.net_outcomes),
@@ -302,7 +359,10 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             unc.map(|u| &u.net_per_participant),
         ),
         (
-            "Cost per net outcome (kr.)",
+            st.t(
+                "Cost per net outcome (kr.)",
+                "Omkostning pr. ekstra succes (kr.)",
+            ),
             sm.results.cost_per_outcome,
             Kind::Kr,
             None,
@@ -329,19 +389,25 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             ],
             st,
         )?;
-        s.values(&[V::S("Monte Carlo draws"), V::Year(u.draws as f64)], st)?;
+        s.values(
+            &[
+                V::S(st.t("Monte Carlo draws", "Monte Carlo-træk")),
+                V::Year(u.draws as f64),
+            ],
+            st,
+        )?;
     }
     s.skip();
-    s.text("By department", &st.section)?;
+    s.text(st.t("By department", "Pr. forvaltning"), &st.section)?;
     s.header(
         &[
-            "Department",
-            "Actor",
-            "Cost PV (kr.)",
-            "Benefit PV (kr.)",
-            "NPV (kr.)",
-            "Payback year",
-            "Public",
+            st.t("Department", "Forvaltning"),
+            st.t("Actor", "Aktør"),
+            st.t("Cost PV (kr.)", "Omkostning NV (kr.)"),
+            st.t("Benefit PV (kr.)", "Gevinst NV (kr.)"),
+            st.t("NPV (kr.)", "NNV (kr.)"),
+            st.t("Payback year", "Tilbagebetalingsår"),
+            st.t("Public", "Offentlig"),
         ],
         st,
     )?;
@@ -349,20 +415,26 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         let m = &g.metrics;
         s.values(
             &[
-                V::S(&g.name),
+                V::S(&crate::report::department_name(
+                    run, st.lang, &g.id, &g.name,
+                )),
                 V::S(g.actor.as_deref().unwrap_or("")),
                 V::Kr(m.cost_pv),
                 V::Kr(m.benefit_pv),
                 V::Kr(m.npv),
                 V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
-                V::S(if g.public { "yes" } else { "no" }),
+                V::S(if g.public {
+                    st.t("yes", "ja")
+                } else {
+                    st.t("no", "nej")
+                }),
             ],
             st,
         )?;
     }
     s.values(
         &[
-            V::S(&t.name),
+            V::S(crate::report::total_name(st.lang)),
             V::S(""),
             V::KrBold(m.cost_pv),
             V::KrBold(m.benefit_pv),
@@ -372,16 +444,16 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         st,
     )?;
     s.skip();
-    s.text("By actor", &st.section)?;
+    s.text(st.t("By actor", "Pr. aktør"), &st.section)?;
     s.header(
         &[
-            "Actor",
+            st.t("Actor", "Aktør"),
             "",
-            "Cost PV (kr.)",
-            "Benefit PV (kr.)",
-            "NPV (kr.)",
-            "Payback year",
-            "Public",
+            st.t("Cost PV (kr.)", "Omkostning NV (kr.)"),
+            st.t("Benefit PV (kr.)", "Gevinst NV (kr.)"),
+            st.t("NPV (kr.)", "NNV (kr.)"),
+            st.t("Payback year", "Tilbagebetalingsår"),
+            st.t("Public", "Offentlig"),
         ],
         st,
     )?;
@@ -395,7 +467,11 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
                 V::Kr(m.benefit_pv),
                 V::Kr(m.npv),
                 V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
-                V::S(if g.public { "yes" } else { "no" }),
+                V::S(if g.public {
+                    st.t("yes", "ja")
+                } else {
+                    st.t("no", "nej")
+                }),
             ],
             st,
         )?;
@@ -405,7 +481,7 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
 
 fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     let Some(b) = &run.summary.budget else {
-        s.text("Budget view", &st.title)?;
+        s.text(st.t("Budget view", "Budgetvisning"), &st.title)?;
         s.text(
             "The scenario has no [budget] section; add one for the budget years in current \
              prices, refusion and distribution keys (docs/scenario-format.md, 4.11).",
@@ -415,38 +491,69 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     };
     let cur = &run.summary.scenario.currency;
     s.text(
-        &format!("Budget view: {}", run.summary.scenario.name),
+        &format!(
+            "{}: {}",
+            st.t("Budget view", "Budgetvisning"),
+            run.summary.scenario.name
+        ),
         &st.title,
     )?;
     s.text(
-        &format!(
-            "{} in {} (moved from the scenario's {} prices); municipality `{}`; expenditure +, \
-             saving −. Gross = paid out before refusion; refusion = the state's reimbursement; \
-             net = gross − refusion; keys hand a share of a department's net gain to another.",
-            cur, b.price_level, b.scenario_price_year, b.municipality
-        ),
+        &match st.lang {
+            crate::report::Lang::En => format!(
+                "{} in {} (moved from the scenario's {} prices); municipality `{}`; \
+                 expenditure +, saving −. Gross = paid out before refusion; refusion = the \
+                 state's reimbursement; net = gross − refusion; keys hand a share of a \
+                 department's net gain to another.",
+                cur, b.price_level, b.scenario_price_year, b.municipality
+            ),
+            crate::report::Lang::Da => format!(
+                "{} i {} (fremskrevet fra scenariets {}-priser); kommune `{}`; udgift +, \
+                 besparelse −. Brutto = udbetalt før refusion; refusion = statens \
+                 godtgørelse; netto = brutto − refusion; nøgler giver en andel af en \
+                 forvaltnings nettogevinst til en anden.",
+                cur,
+                crate::report::html::budget_prices(st.lang, b),
+                b.scenario_price_year,
+                b.municipality
+            ),
+        },
         &st.note,
     )?;
     s.skip();
     let years: Vec<String> = b.years.iter().map(|y| format!("{y} ({cur})")).collect();
-    let sum_label = format!("Sum {}–{} ({cur})", b.years[0], b.years[b.years.len() - 1]);
-    let mut head = vec!["Department", "Line"];
+    let sum_label = format!(
+        "{} {}–{} ({cur})",
+        st.t("Sum", "I alt"),
+        b.years[0],
+        b.years[b.years.len() - 1]
+    );
+    let mut head = vec![st.t("Department", "Forvaltning"), st.t("Line", "Linje")];
     head.extend(years.iter().map(String::as_str));
     head.push(&sum_label);
     let first = s.header(&head, st)?;
     s.freeze(first, 2)?;
     type Get = fn(&crate::budget::Amounts) -> f64;
     let lines: [(&str, Get); 5] = [
-        ("Gross", |a| a.gross),
+        (st.t("Gross", "Brutto"), |a| a.gross),
         ("Refusion", |a| a.refusion),
-        ("Net (before keys)", |a| a.net),
-        ("Distribution keys", |a| a.transfer),
-        ("Net after keys", |a| a.net_after_keys),
+        (st.t("Net (before keys)", "Netto (før nøgler)"), |a| a.net),
+        (st.t("Distribution keys", "Fordelingsnøgler"), |a| {
+            a.transfer
+        }),
+        (st.t("Net after keys", "Netto efter nøgler"), |a| {
+            a.net_after_keys
+        }),
     ];
     for row in b.departments.iter().chain(std::iter::once(&b.total)) {
         let total = row.id == "total";
         for (label, get) in lines {
-            let mut vals = vec![V::S(&row.name), V::S(label)];
+            let name = if total {
+                row.name.clone()
+            } else {
+                crate::report::department_name(run, st.lang, &row.id, &row.name)
+            };
+            let mut vals = vec![V::S(&name), V::S(label)];
             for y in &row.years {
                 vals.push(if total {
                     V::KrBold(get(&y.amounts))
@@ -459,15 +566,18 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         }
     }
     s.skip();
-    s.text("Refusion rules applied", &st.section)?;
+    s.text(
+        st.t("Refusion rules applied", "Anvendte refusionsregler"),
+        &st.section,
+    )?;
     s.header(
         &[
-            "Applies to",
-            "Rule",
-            "State share",
-            "Weeks of spell",
-            "Case cost (kr./year)",
-            "Source",
+            st.t("Applies to", "Gælder"),
+            st.t("Rule", "Regel"),
+            st.t("State share", "Statens andel"),
+            st.t("Weeks of spell", "Uger i forløbet"),
+            st.t("Case cost (kr./year)", "Udgift pr. sag (kr./år)"),
+            st.t("Source", "Kilde"),
         ],
         st,
     )?;
@@ -489,8 +599,12 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         s.text("(none)", &st.note)?;
     }
     s.skip();
-    s.text("Distribution keys", &st.section)?;
-    let mut head = vec!["From", "To", "Share"];
+    s.text(st.t("Distribution keys", "Fordelingsnøgler"), &st.section)?;
+    let mut head = vec![
+        st.t("From", "Fra"),
+        st.t("To", "Til"),
+        st.t("Share", "Andel"),
+    ];
     head.extend(years.iter().map(String::as_str));
     head.push(&sum_label);
     s.header(&head, st)?;
@@ -504,8 +618,11 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         s.text("(none)", &st.note)?;
     }
     s.skip();
-    s.text("Price indices", &st.section)?;
-    let mut head = vec!["Index", "Departments"];
+    s.text(st.t("Price indices", "Prisindeks"), &st.section)?;
+    let mut head = vec![
+        st.t("Index", "Indeks"),
+        st.t("Departments", "Forvaltninger"),
+    ];
     let fy: Vec<String> = b.years.iter().map(|y| format!("Factor {y}")).collect();
     head.extend(fy.iter().map(String::as_str));
     s.header(&head, st)?;
@@ -526,9 +643,17 @@ fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             .by_department
             .iter()
             .find(|g| g.id == id)
-            .map_or(id.to_string(), |g| g.name.clone())
+            .map_or(id.to_string(), |g| {
+                crate::report::department_name(run, st.lang, &g.id, &g.name)
+            })
     };
-    s.text("Who pays and who gains (present values, kr.)", &st.title)?;
+    s.text(
+        st.t(
+            "Who pays and who gains (present values, kr.)",
+            "Hvem betaler, og hvem får gevinsten (nutidsværdier, kr.)",
+        ),
+        &st.title,
+    )?;
     s.text(w.rule, &st.note)?;
     s.skip();
     let cols: Vec<String> = w
@@ -536,9 +661,12 @@ fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         .iter()
         .map(|g| format!("{} (kr.)", name(g)))
         .collect();
-    let mut head = vec!["Paying ↓ / gaining →", "Share of investment"];
+    let mut head = vec![
+        st.t("Paying ↓ / gaining →", "Betaler ↓ / vinder →"),
+        st.t("Share of investment", "Andel af investeringen"),
+    ];
     head.extend(cols.iter().map(String::as_str));
-    head.push("Row sum (kr.)");
+    head.push(st.t("Row sum (kr.)", "Rækkesum (kr.)"));
     let first = s.header(&head, st)?;
     s.freeze(first, 1)?;
     for c in 0..cols.len() {
@@ -562,7 +690,13 @@ fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
 
 fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     let sm = &run.summary;
-    s.text("Flows by year and department", &st.title)?;
+    s.text(
+        st.t(
+            "Flows by year and department",
+            "Strømme pr. år og forvaltning",
+        ),
+        &st.title,
+    )?;
     s.text(
         &format!(
             "Undiscounted amounts in {} at {} prices (the scenario's price year); cost = the \
@@ -574,15 +708,15 @@ fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     s.skip();
     let first = s.header(
         &[
-            "Year",
-            "Department",
-            "Actor",
-            "Cost (kr.)",
-            "Benefit (kr.)",
-            "Net (kr.)",
-            "Discount factor",
-            "Net PV (kr.)",
-            "Cumulative net PV (kr.)",
+            st.t("Year", "År"),
+            st.t("Department", "Forvaltning"),
+            st.t("Actor", "Aktør"),
+            st.t("Cost (kr.)", "Omkostning (kr.)"),
+            st.t("Benefit (kr.)", "Gevinst (kr.)"),
+            st.t("Net (kr.)", "Netto (kr.)"),
+            st.t("Discount factor", "Diskonteringsfaktor"),
+            st.t("Net PV (kr.)", "Netto NV (kr.)"),
+            st.t("Cumulative net PV (kr.)", "Akk. netto NV (kr.)"),
         ],
         st,
     )?;
@@ -597,9 +731,13 @@ fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             s.values(
                 &[
                     V::Year(f64::from(y.calendar_year)),
-                    V::S(&g.name),
+                    V::S(&if g.id == "total" {
+                        crate::report::total_name(st.lang).to_string()
+                    } else {
+                        crate::report::department_name(run, st.lang, &g.id, &g.name)
+                    }),
                     V::S(g.actor.as_deref().unwrap_or(if g.id == "total" {
-                        "public sector"
+                        st.t("public sector", "offentlig sektor")
                     } else {
                         ""
                     })),
@@ -619,7 +757,10 @@ fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
 
 fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     let sm = &run.summary;
-    s.text("Assumptions and sources", &st.title)?;
+    s.text(
+        st.t("Assumptions and sources", "Forudsætninger og kilder"),
+        &st.title,
+    )?;
     s.text(
         "Every numeric input of the scenario at its base value, the conventions, the budget \
          settings and where the run came from.",
@@ -627,7 +768,12 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     )?;
     s.skip();
     let first = s.header(
-        &["Input (field path)", "Value", "Distribution", "Source"],
+        &[
+            st.t("Input (field path)", "Input (feltsti)"),
+            st.t("Value", "Værdi"),
+            st.t("Distribution", "Fordeling"),
+            st.t("Source", "Kilde"),
+        ],
         st,
     )?;
     s.freeze(first, 0)?;
@@ -648,26 +794,58 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         )?;
     }
     s.skip();
-    s.text("Conventions", &st.section)?;
+    s.text(st.t("Conventions", "Konventioner"), &st.section)?;
     let c = &sm.conventions;
     let timing = format!("{:?}", c.timing).to_lowercase();
     for (k, v) in [
-        ("Price year", c.price_year.to_string()),
-        ("Discount schedule", c.discount_schedule.clone()),
-        ("Discount source", c.discount_source.clone()),
+        (st.t("Price year", "Prisår"), c.price_year.to_string()),
+        (
+            st.t("Discount schedule", "Diskonteringssats"),
+            c.discount_schedule.clone(),
+        ),
+        (
+            st.t("Discount source", "Kilde til diskontering"),
+            c.discount_source.clone(),
+        ),
         ("Timing", timing),
-        ("Year 0 discounted", c.year0_discounted.to_string()),
-        ("Payback rule", c.payback_rule.to_string()),
-        ("Sign rule", c.sign_rule.to_string()),
+        (
+            st.t("Year 0 discounted", "År 0 diskonteres"),
+            c.year0_discounted.to_string(),
+        ),
+        (
+            st.t("Payback rule", "Tilbagebetalingsregel"),
+            c.payback_rule.to_string(),
+        ),
+        (st.t("Sign rule", "Fortegnsregel"), c.sign_rule.to_string()),
     ] {
         s.values(&[V::S(k), V::S(&v)], st)?;
     }
     if let Some(b) = &sm.budget {
         s.skip();
-        s.text("Budget view", &st.section)?;
-        s.header(&["Setting", "Value", "", "Source"], st)?;
-        s.values(&[V::S("Price level"), V::S(&b.price_level)], st)?;
-        s.values(&[V::S("Municipality (actor)"), V::S(&b.municipality)], st)?;
+        s.text(st.t("Budget view", "Budgetvisning"), &st.section)?;
+        s.header(
+            &[
+                st.t("Setting", "Indstilling"),
+                st.t("Value", "Værdi"),
+                "",
+                "Source",
+            ],
+            st,
+        )?;
+        s.values(
+            &[
+                V::S(st.t("Price level", "Prisniveau")),
+                V::S(&b.price_level),
+            ],
+            st,
+        )?;
+        s.values(
+            &[
+                V::S(st.t("Municipality (actor)", "Kommune (aktør)")),
+                V::S(&b.municipality),
+            ],
+            st,
+        )?;
         for i in &b.indices {
             let src = match &i.date {
                 Some(d) => format!("{} (dated {d})", i.source),
@@ -719,15 +897,29 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         }
     }
     s.skip();
-    s.text("Provenance", &st.section)?;
+    s.text(st.t("Provenance", "Sporbarhed"), &st.section)?;
     let p = &sm.provenance;
     s.values(&[V::S("som version"), V::S(p.som_version)], st)?;
     let seed = p
         .seed
         .map_or("none (deterministic run)".to_string(), |x| x.to_string());
     s.values(&[V::S("Seed"), V::S(&seed)], st)?;
-    s.values(&[V::S("Monte Carlo draws"), V::Year(p.draws as f64)], st)?;
-    s.header(&["Input file (role)", "", "Path", "SHA-256"], st)?;
+    s.values(
+        &[
+            V::S(st.t("Monte Carlo draws", "Monte Carlo-træk")),
+            V::Year(p.draws as f64),
+        ],
+        st,
+    )?;
+    s.header(
+        &[
+            st.t("Input file (role)", "Inputfil (rolle)"),
+            "",
+            st.t("Path", "Sti"),
+            "SHA-256",
+        ],
+        st,
+    )?;
     for i in &p.inputs {
         s.values(
             &[V::S(&i.role), V::S(""), V::S(&i.path), V::S(&i.sha256)],
