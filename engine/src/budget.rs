@@ -1572,11 +1572,7 @@ share = 0.5
             assert!(close(sum, t.net));
         }
         // Without the section's refusion lines, gross = ledger = net for every department.
-        let plain = run(&SCENARIO
-            .split("[[budget.refusion]]")
-            .next()
-            .unwrap()
-            .to_string());
+        let plain = run(SCENARIO.split("[[budget.refusion]]").next().unwrap());
         let pb = plain.summary.budget.unwrap();
         for d in &pb.departments {
             for y in &d.years {
