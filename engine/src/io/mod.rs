@@ -6,6 +6,7 @@
 //! either all of its outputs or none.
 
 pub mod casedata;
+pub mod cases;
 mod synth;
 pub use synth::{SYNTH_MARKER, SynthReport, write_synth};
 
