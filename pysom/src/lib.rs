@@ -455,6 +455,388 @@ impl RunResult {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Case data, estimation and the municipality comparison.
+
+use engine::io::cases::CaseSpec;
+use engine::municipalities::national::{self, Est, Plan};
+use pyo3::types::PyBytes;
+
+fn case_spec(
+    cases: Vec<PathBuf>,
+    threshold: usize,
+    from: Option<String>,
+    to: Option<String>,
+) -> CaseSpec {
+    CaseSpec {
+        cases,
+        disclosure_threshold: threshold,
+        from,
+        to,
+        ..Default::default()
+    }
+}
+
+fn files_dict<'py>(py: Python<'py>, files: &[(String, Vec<u8>)]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, bytes) in files {
+        d.set_item(name, PyBytes::new(py, bytes))?;
+    }
+    Ok(d)
+}
+
+/// Run a study on case data (`som estimate`): the output files (estimates.json, effects.csv,
+/// baseline.csv, balance.csv, transitions.csv, bootstrap.parquet), aggregates only.
+#[pyfunction]
+#[pyo3(signature = (study, cases = Vec::new(), replicates = None, seed = None, disclosure_threshold = 5, period_from = None, period_to = None))]
+#[allow(clippy::too_many_arguments)]
+fn estimate<'py>(
+    py: Python<'py>,
+    study: PathBuf,
+    cases: Vec<PathBuf>,
+    replicates: Option<usize>,
+    seed: Option<u64>,
+    disclosure_threshold: usize,
+    period_from: Option<String>,
+    period_to: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let files = guarded(py, || {
+        let src = engine::io::read_source(&study)?;
+        let mut st = engine::estimate::Study::parse(&src)?;
+        if let Some(b) = replicates {
+            if !(100..=100_000).contains(&b) {
+                return Err(invalid(
+                    "replicates",
+                    format!("is {b}; expected 100 to 100,000 (1,000 is usual)"),
+                ));
+            }
+            st.bootstrap.replicates = b;
+        }
+        if let Some(s) = seed {
+            st.bootstrap.seed = s;
+        }
+        let mut case = case_spec(cases, disclosure_threshold, period_from, period_to);
+        if case.cases.is_empty() {
+            match &st.cases {
+                Some(c) => case.cases = vec![study.parent().unwrap_or(Path::new(".")).join(c)],
+                None => {
+                    return Err(Error::Invalid(vec![src.diag(
+                        &engine::source::FieldPath::root().key("cases"),
+                        "name the case data: `cases = \"folder\"` in the study file, or the \
+                         `cases` argument",
+                    )]));
+                }
+            }
+        }
+        case.disclosure_threshold = case.disclosure_threshold.max(st.disclosure_threshold);
+        st.disclosure_threshold = case.disclosure_threshold;
+        let prepared = engine::io::cases::prepare(&case)?;
+        let (e, d) = engine::estimate::estimate(&prepared.input(), &st, &src)?;
+        engine::estimate::output::files(&e, &d)
+    })?;
+    files_dict(py, &files)
+}
+
+/// Read, validate and summarise case data (`som check`): the data-quality report as JSON.
+#[pyfunction]
+#[pyo3(signature = (cases, disclosure_threshold = 5))]
+fn check(py: Python<'_>, cases: Vec<PathBuf>, disclosure_threshold: usize) -> PyResult<String> {
+    guarded(py, || {
+        let (data, _, _) = engine::io::cases::load_cases(
+            &case_spec(cases, disclosure_threshold, None, None),
+            false,
+        )?;
+        Ok(serde_json::to_string(&data.report).unwrap_or_default())
+    })
+}
+
+fn est_to_py<'py>(py: Python<'py>, e: &Est) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    match e {
+        Est::NoPersons => d.set_item("status", "no_persons")?,
+        Est::TooFew => d.set_item("status", "too_few")?,
+        Est::Got {
+            json,
+            bootstrap,
+            persons,
+            in_target,
+        } => {
+            d.set_item("status", "estimated")?;
+            d.set_item("estimates", PyBytes::new(py, json))?;
+            d.set_item("bootstrap", bootstrap.as_ref().map(|b| PyBytes::new(py, b)))?;
+            d.set_item("persons", persons)?;
+            d.set_item("in_target", in_target)?;
+        }
+    }
+    Ok(d)
+}
+
+fn est_from_py(d: &Bound<'_, PyDict>) -> PyResult<Est> {
+    let get = |k: &str| d.get_item(k);
+    let status: String = get("status")?
+        .ok_or_else(|| PyValueError::new_err("an estimate needs `status`"))?
+        .extract()?;
+    Ok(match status.as_str() {
+        "no_persons" => Est::NoPersons,
+        "too_few" => Est::TooFew,
+        "estimated" => Est::Got {
+            json: get("estimates")?
+                .ok_or_else(|| PyValueError::new_err("`estimates` missing"))?
+                .extract()?,
+            bootstrap: match get("bootstrap")? {
+                Some(b) if !b.is_none() => Some(b.extract()?),
+                _ => None,
+            },
+            persons: get("persons")?
+                .ok_or_else(|| PyValueError::new_err("`persons` missing"))?
+                .extract()?,
+            in_target: get("in_target")?
+                .ok_or_else(|| PyValueError::new_err("`in_target` missing"))?
+                .extract()?,
+        },
+        other => return Err(PyValueError::new_err(format!("unknown status `{other}`"))),
+    })
+}
+
+/// A municipality comparison, ready to run on one machine ([`Comparison.run`]) or step by step
+/// elsewhere (estimate each municipality, run each, merge): the steps of `som municipalities`.
+#[pyclass(module = "som._som", frozen)]
+struct Comparison {
+    plan: Plan,
+}
+
+#[pymethods]
+impl Comparison {
+    #[new]
+    #[pyo3(signature = (scenario, cases = Vec::new(), study = None, list = None, only = Vec::new(), reference_population = None, reference = None, draws = 10_000, seed = 1, replicates = None, payback_within = 4, disclosure_threshold = 5))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        scenario: PathBuf,
+        cases: Vec<PathBuf>,
+        study: Option<PathBuf>,
+        list: Option<PathBuf>,
+        only: Vec<u16>,
+        reference_population: Option<f64>,
+        reference: Option<u16>,
+        draws: usize,
+        seed: u64,
+        replicates: Option<usize>,
+        payback_within: u32,
+        disclosure_threshold: usize,
+    ) -> PyResult<Self> {
+        let spec = national::Spec {
+            scenario,
+            case: case_spec(cases, disclosure_threshold, None, None),
+            study,
+            list,
+            only,
+            reference_population,
+            reference,
+            draws,
+            seed,
+            replicates,
+            payback_within,
+        };
+        guarded(py, || {
+            Ok(Comparison {
+                plan: national::plan(&spec)?,
+            })
+        })
+    }
+
+    /// The municipality codes, in the list's order.
+    fn codes(&self) -> Vec<u16> {
+        self.plan.locals.iter().map(|l| l.entry.code).collect()
+    }
+
+    /// Whether the comparison estimates effects from case data (has a study).
+    #[getter]
+    fn has_study(&self) -> bool {
+        self.plan.study.is_some()
+    }
+
+    /// The whole comparison on this machine, as `som municipalities`: the output files
+    /// (municipalities.csv, .json, .md, .html, regions.csv, charts, manifest.json,
+    /// draws.parquet with `keep_draws`) as a dict of name → bytes, and written to `out` when
+    /// given.
+    #[pyo3(signature = (out = None, lang = "en", keep_draws = false))]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        out: Option<PathBuf>,
+        lang: &str,
+        keep_draws: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let lang = parse_lang(py, lang)?;
+        let files = guarded(py, || {
+            let mut plan = self.plan.clone();
+            national::estimate_all(&mut plan)?;
+            let cmp = engine::municipalities::compare(
+                &plan.base,
+                &plan.locals,
+                &plan.options,
+                plan.reference,
+            )?;
+            let manifest = national::manifest(&plan, lang);
+            let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
+            if let Some(out) = &out {
+                engine::write_outputs(out, &files)?;
+            }
+            Ok(files)
+        })?;
+        files_dict(py, &files)
+    }
+
+    /// Step 1, for one municipality: estimate its effects from case data holding its persons
+    /// (its own partition, or more). Aggregates only: a dict with `status` and, when
+    /// estimated, `estimates` (estimates.json), `bootstrap` (bootstrap.parquet), `persons` and
+    /// `in_target`.
+    #[pyo3(signature = (code, cases))]
+    fn estimate_one<'py>(
+        &self,
+        py: Python<'py>,
+        code: u16,
+        cases: Vec<PathBuf>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let Some((study, src, case)) = &self.plan.study else {
+            return Err(to_py(py, invalid("study", "the comparison has no study")));
+        };
+        let est = guarded(py, || {
+            if cases.is_empty() {
+                return Ok(Est::NoPersons);
+            }
+            let case = CaseSpec {
+                cases: cases.clone(),
+                ..case.clone()
+            };
+            let prepared = engine::io::cases::prepare(&case)?;
+            let input = engine::estimate::Input {
+                states: None,
+                ..prepared.input()
+            };
+            national::estimate_one(&input, study, src, code)
+        })?;
+        est_to_py(py, &est)
+    }
+
+    /// The case-data participants the cohorts are sized for, from every municipality's
+    /// estimate (step 1's dicts by code).
+    fn reference_participants(
+        &self,
+        py: Python<'_>,
+        estimates: Bound<'_, PyDict>,
+    ) -> PyResult<Option<f64>> {
+        let locals = self.localised(py, &estimates)?;
+        Ok(engine::municipalities::reference_participants(
+            &locals,
+            self.plan.reference,
+        ))
+    }
+
+    /// Step 2, for one municipality: its run (row, draws of the total NPV, base values), as
+    /// bytes for [`Comparison.merge`]. `estimate` is its step-1 dict (None without a study).
+    #[pyo3(signature = (code, estimate, reference_participants))]
+    fn run_one<'py>(
+        &self,
+        py: Python<'py>,
+        code: u16,
+        estimate: Option<Bound<'py, PyDict>>,
+        reference_participants: Option<f64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let Some(mut l) = self
+            .plan
+            .locals
+            .iter()
+            .find(|l| l.entry.code == code)
+            .cloned()
+        else {
+            return Err(to_py(
+                py,
+                invalid("code", format!("{code} is not in the comparison")),
+            ));
+        };
+        let est = estimate.as_ref().map(est_from_py).transpose()?;
+        let bytes = guarded(py, || {
+            if let (Some(e), Some((_, src, _))) = (est, &self.plan.study) {
+                national::apply(&mut l, e, src, self.plan.options.threshold)?;
+            }
+            let o = engine::municipalities::run_one(
+                &self.plan.base,
+                &l,
+                &self.plan.options,
+                reference_participants,
+            )?;
+            Ok(o.encode())
+        })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Step 3: merge the municipalities' runs (step 2's bytes, in the order of `codes()`) into
+    /// the comparison, and write its files to `out` (the same files, byte for byte, as the
+    /// single-machine run, but for the inputs the manifest lists). Returns the Markdown table.
+    #[pyo3(signature = (outcomes, out, lang = "en", keep_draws = false, inputs_json = None))]
+    fn merge(
+        &self,
+        py: Python<'_>,
+        outcomes: Vec<Vec<u8>>,
+        out: PathBuf,
+        lang: &str,
+        keep_draws: bool,
+        inputs_json: Option<String>,
+    ) -> PyResult<String> {
+        let lang = parse_lang(py, lang)?;
+        guarded(py, || {
+            let outs = outcomes
+                .iter()
+                .map(|b| engine::municipalities::Outcome::decode(b))
+                .collect();
+            let cmp = engine::municipalities::merge(&self.plan.base, outs, &self.plan.options)?;
+            let mut manifest = national::manifest(&self.plan, lang);
+            if let Some(extra) = inputs_json
+                && let Ok(serde_json::Value::Array(extra)) = serde_json::from_str(&extra)
+                && let Some(serde_json::Value::Array(inputs)) = manifest.get_mut("inputs")
+            {
+                inputs.extend(extra);
+            }
+            let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
+            engine::write_outputs(&out, &files)?;
+            Ok(cmp.markdown(lang))
+        })
+    }
+}
+
+impl Comparison {
+    fn localised(
+        &self,
+        py: Python<'_>,
+        estimates: &Bound<'_, PyDict>,
+    ) -> PyResult<Vec<engine::municipalities::Local>> {
+        let mut locals = self.plan.locals.clone();
+        if let Some((_, src, _)) = &self.plan.study {
+            for l in &mut locals {
+                if let Some(d) = estimates.get_item(l.entry.code)? {
+                    let e = est_from_py(d.cast::<PyDict>()?)?;
+                    national::apply(l, e, src, self.plan.options.threshold)
+                        .map_err(|e| to_py(py, e))?;
+                }
+            }
+        }
+        Ok(locals)
+    }
+}
+
+fn parse_lang(py: Python<'_>, lang: &str) -> PyResult<engine::report::Lang> {
+    match lang {
+        "en" => Ok(engine::report::Lang::En),
+        "da" => Ok(engine::report::Lang::Da),
+        other => Err(to_py(
+            py,
+            invalid("lang", format!("is `{other}`; expected `da` or `en`")),
+        )),
+    }
+}
+
 /// The JSON Schema of scenario files, as text.
 #[pyfunction]
 fn scenario_schema() -> String {
@@ -468,6 +850,9 @@ fn _som(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;
     m.add_class::<RunResult>()?;
     m.add_class::<ArrowStream>()?;
+    m.add_class::<Comparison>()?;
+    m.add_function(wrap_pyfunction!(estimate, m)?)?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(scenario_schema, m)?)?;
     Ok(())
 }

@@ -182,7 +182,21 @@ pub fn estimate_one(input: &Input, study: &Study, src: &Source, code: u16) -> Re
     if !input.persons.municipality.contains(&code) {
         return Ok(Est::NoPersons);
     }
-    match estimate::estimate(input, &s, src) {
+    // The municipality's persons only, as if its case data were all there is: its estimates
+    // are then the same from the national data as from its own partition (the matching's
+    // random streams follow the persons' rows).
+    let rows: Vec<u32> = (0..input.persons.len() as u32)
+        .filter(|&i| input.persons.municipality[i as usize] == code)
+        .collect();
+    let persons = input.persons.subset(&rows);
+    let windows = input.windows.subset(&rows);
+    let own = Input {
+        persons: &persons,
+        windows: &windows,
+        states: None,
+        departments: input.departments,
+    };
+    match estimate::estimate(&own, &s, src) {
         Ok((e, d)) => {
             let files = estimate::output::files(&e, &d)?;
             let get = |n: &str| files.iter().find(|(f, _)| f == n).map(|(_, b)| b.clone());

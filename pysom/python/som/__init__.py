@@ -44,6 +44,11 @@ __all__ = [
     "loads",
     "frame",
     "scenario_schema",
+    "estimate",
+    "check",
+    "Estimates",
+    "compare_municipalities",
+    "Comparison",
     "__version__",
 ]
 
@@ -207,3 +212,214 @@ def loads(
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files."""
     return json.loads(_som.scenario_schema())
+
+
+# --- Case data, estimation, municipalities ---------------------------------------------------
+
+_TABLES = ("persons", "services", "states")
+
+
+class _Cases:
+    """Case data as paths for the engine: paths as they are; polars frames written to Parquet in
+    a private temporary folder first (removed afterwards), so that they are read, checked and
+    reported exactly like files."""
+
+    def __init__(self, cases: Any):
+        self._tmp = None
+        if cases is None:
+            self.paths: list[str] = []
+        elif isinstance(cases, Mapping):
+            import tempfile
+
+            unknown = set(cases) - set(_TABLES)
+            if unknown:
+                raise SomError(
+                    f"case data: unknown table(s) {sorted(unknown)}; expected persons, services "
+                    "and optionally states"
+                )
+            self._tmp = tempfile.TemporaryDirectory(prefix="som-cases-")
+            for name, df in cases.items():
+                target = Path(self._tmp.name) / f"{name}.parquet"
+                if isinstance(df, (str, os.PathLike)):
+                    import shutil
+
+                    shutil.copyfile(df, target)
+                    continue
+                if isinstance(df, pl.LazyFrame):
+                    df = df.collect()
+                if not isinstance(df, pl.DataFrame):
+                    df = pl.DataFrame(df)
+                df.write_parquet(target)
+            self.paths = [self._tmp.name]
+        elif isinstance(cases, (str, os.PathLike)):
+            self.paths = [os.fspath(cases)]
+        else:
+            self.paths = [os.fspath(c) for c in cases]
+
+    def __enter__(self) -> list[str]:
+        return self.paths
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _read_csv(b: bytes) -> pl.DataFrame:
+    import io
+
+    return pl.read_csv(io.BytesIO(b), infer_schema_length=None)
+
+
+class Estimates:
+    """What :func:`estimate` found: ``summary`` (estimates.json as a dict) and the tables
+    ``effects``, ``baseline``, ``balance``, ``transitions``, ``bootstrap`` as polars frames. All
+    aggregates; cells below the disclosure threshold are suppressed."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+        self.summary: dict[str, Any] = json.loads(files["estimates.json"])
+
+    def _table(self, name: str) -> pl.DataFrame | None:
+        b = self.files.get(name)
+        if b is None:
+            return None
+        if name.endswith(".parquet"):
+            import io
+
+            return pl.read_parquet(io.BytesIO(b))
+        return _read_csv(b)
+
+    @property
+    def effects(self) -> pl.DataFrame:
+        return self._table("effects.csv")
+
+    @property
+    def baseline(self) -> pl.DataFrame | None:
+        return self._table("baseline.csv")
+
+    @property
+    def balance(self) -> pl.DataFrame | None:
+        return self._table("balance.csv")
+
+    @property
+    def transitions(self) -> pl.DataFrame | None:
+        return self._table("transitions.csv")
+
+    @property
+    def bootstrap(self) -> pl.DataFrame | None:
+        return self._table("bootstrap.parquet")
+
+    def write(self, out: str | os.PathLike) -> Path:
+        """Write the files (estimates.json, effects.csv, …, bootstrap.parquet) to ``out``, for
+        a scenario's ``[estimates]``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, b in self.files.items():
+            (out / name).write_bytes(b)
+        return out
+
+
+def estimate(
+    study: str | os.PathLike,
+    cases: Any = None,
+    *,
+    replicates: int | None = None,
+    seed: int | None = None,
+    disclosure_threshold: int = 5,
+) -> Estimates:
+    """Run a study (``som estimate``) on case data: a folder or files (CSV, Parquet, Excel), or
+    polars frames ``{"persons": df, "services": df, "states": df}``; default: the study's
+    ``cases``. Bad data raise :class:`SomError` naming table, row and column.
+
+    >>> e = estimate("models/studies/synthetic-all-segments.toml", replicates=100)
+    >>> e.effects.filter(pl.col("department") == "total").height > 0
+    True
+    """
+    with _Cases(cases) as paths:
+        files = _som.estimate(
+            os.fspath(study),
+            cases=paths,
+            replicates=replicates,
+            seed=seed,
+            disclosure_threshold=disclosure_threshold,
+        )
+    return Estimates(files)
+
+
+def check(cases: Any, *, disclosure_threshold: int = 5) -> dict[str, Any]:
+    """Read and validate case data (``som check``); the data-quality report as a dict."""
+    with _Cases(cases) as paths:
+        return json.loads(_som.check(paths, disclosure_threshold=disclosure_threshold))
+
+
+class Comparison:
+    """The result of :func:`compare_municipalities`: ``rows`` (one per municipality, ranked),
+    ``regions``, ``summary`` (municipalities.json as a dict) and ``files`` (name → bytes)."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+        self.summary: dict[str, Any] = json.loads(files["municipalities.json"])
+
+    @property
+    def rows(self) -> pl.DataFrame:
+        return _read_csv(self.files["municipalities.csv"])
+
+    @property
+    def regions(self) -> pl.DataFrame:
+        return _read_csv(self.files["regions.csv"])
+
+    @property
+    def draws(self) -> pl.DataFrame | None:
+        b = self.files.get("draws.parquet")
+        if b is None:
+            return None
+        import io
+
+        return pl.read_parquet(io.BytesIO(b))
+
+    def markdown(self) -> str:
+        return self.files["municipalities.md"].decode()
+
+
+def compare_municipalities(
+    scenario: str | os.PathLike,
+    cases: Any = None,
+    *,
+    study: str | os.PathLike | None = None,
+    list: str | os.PathLike | None = None,
+    only: Sequence[int] = (),
+    reference_population: float | None = None,
+    reference: int | None = None,
+    draws: int = 10_000,
+    seed: int = 1,
+    replicates: int | None = None,
+    payback_within: int = 4,
+    disclosure_threshold: int = 5,
+    out: str | os.PathLike | None = None,
+    lang: str = "en",
+    keep_draws: bool = False,
+) -> Comparison:
+    """One scenario over many municipalities (``som municipalities``), on this machine; the same
+    files, byte for byte, written to ``out`` when given. For a cluster, see :mod:`som.dask`.
+
+    >>> c = compare_municipalities("models/families-one-plan.toml", only=[101, 751], draws=200)
+    >>> sorted(c.rows["code"].to_list())
+    [101, 751]
+    """
+    with _Cases(cases) as paths:
+        plan = _som.Comparison(
+            os.fspath(scenario),
+            cases=paths,
+            study=None if study is None else os.fspath(study),
+            list=None if list is None else os.fspath(list),
+            only=[int(c) for c in only],
+            reference_population=reference_population,
+            reference=reference,
+            draws=draws,
+            seed=seed,
+            replicates=replicates,
+            payback_within=payback_within,
+            disclosure_threshold=disclosure_threshold,
+        )
+        files = plan.run(out=None if out is None else os.fspath(out), lang=lang, keep_draws=keep_draws)
+    return Comparison(files)

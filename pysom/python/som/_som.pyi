@@ -45,3 +45,49 @@ class Scenario:
     ) -> RunResult: ...
 
 def scenario_schema() -> str: ...
+
+def estimate(
+    study: str,
+    cases: list[str] = ...,
+    replicates: int | None = None,
+    seed: int | None = None,
+    disclosure_threshold: int = 5,
+    period_from: str | None = None,
+    period_to: str | None = None,
+) -> dict[str, bytes]: ...
+def check(cases: list[str], disclosure_threshold: int = 5) -> str: ...
+
+class Comparison:
+    has_study: bool
+    def __init__(
+        self,
+        scenario: str,
+        cases: list[str] = ...,
+        study: str | None = None,
+        list: str | None = None,
+        only: list[int] = ...,
+        reference_population: float | None = None,
+        reference: int | None = None,
+        draws: int = 10_000,
+        seed: int = 1,
+        replicates: int | None = None,
+        payback_within: int = 4,
+        disclosure_threshold: int = 5,
+    ) -> None: ...
+    def codes(self) -> list[int]: ...
+    def run(
+        self, out: str | None = None, lang: str = "en", keep_draws: bool = False
+    ) -> dict[str, bytes]: ...
+    def estimate_one(self, code: int, cases: list[str]) -> dict[str, Any]: ...
+    def reference_participants(self, estimates: dict[int, dict[str, Any]]) -> float | None: ...
+    def run_one(
+        self, code: int, estimate: dict[str, Any] | None, reference_participants: float | None
+    ) -> bytes: ...
+    def merge(
+        self,
+        outcomes: list[bytes],
+        out: str,
+        lang: str = "en",
+        keep_draws: bool = False,
+        inputs_json: str | None = None,
+    ) -> str: ...
