@@ -4,6 +4,7 @@
 //! `pysom/tests` and the examples in its docstrings. Fails when pytest fails.
 
 mod common;
+mod pywheel;
 use common::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -40,55 +41,10 @@ fn venv() -> PathBuf {
     dir
 }
 
-/// Build the wheel (debug profile, in this build's target directory: only pyo3 and the
-/// extension are compiled on top of what `cargo test` built) and install it.
-fn install(venv: &Path) {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
-    let wheels = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pysom-wheel");
-    let _ = std::fs::remove_dir_all(&wheels);
-    let o = Command::new(venv.join("bin/maturin"))
-        .args(["build", "--profile", "dev", "--quiet", "-m"])
-        .arg(root().join("pysom/Cargo.toml"))
-        .arg("--out")
-        .arg(&wheels)
-        .env("CARGO_TARGET_DIR", target)
-        .env("VIRTUAL_ENV", venv)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "maturin build failed:\n{}\n{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    let wheel = std::fs::read_dir(&wheels)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "whl"))
-        .expect("a wheel");
-    assert!(
-        wheel.to_string_lossy().contains("abi3"),
-        "one wheel for every Python >= 3.10: {}",
-        wheel.display()
-    );
-    let o = Command::new(venv.join("bin/pip"))
-        .args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--force-reinstall",
-            "--no-deps",
-        ])
-        .arg(&wheel)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "pip install wheel: {}", stderr(&o));
-}
-
 #[test]
 fn python_package_tests_pass() {
     let venv = venv();
-    install(&venv);
+    pywheel::install(&venv);
     let site = std::fs::read_dir(venv.join("lib"))
         .unwrap()
         .map(|e| e.unwrap().path().join("site-packages/som"))

@@ -54,29 +54,50 @@ class DaskRun:
 def partition(cases: str | os.PathLike, out: str | os.PathLike) -> Path:
     """Split case data (a folder with persons / services / states as Parquet, and its
     ``dataset.toml``) into hive-style partitions ``out/municipality=<code>/``, each with the
-    same ``dataset.toml`` (so every partition declares the whole data's period)."""
+    same ``dataset.toml`` (so every partition declares the whole data's period). Rows keep their
+    order. The large tables are streamed: one municipality's rows are in memory at a time."""
     import polars as pl
 
     cases, out = Path(cases), Path(out)
     spec = (cases / "dataset.toml").read_text(encoding="utf-8") if (cases / "dataset.toml").exists() else None
     persons = pl.read_parquet(cases / "persons.parquet")
-    who = persons.select("person_id", "municipality")
-    tables = {"persons": persons}
-    for t in ("services", "states"):
-        p = cases / f"{t}.parquet"
-        if p.exists():
-            tables[t] = pl.read_parquet(p).join(who, on="person_id", how="left", maintain_order="left")
-    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent if out.parent.exists() else None))
-    for code in sorted(persons["municipality"].unique().to_list()):
+    who = persons.select("person_id", "municipality").lazy()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
+    codes = sorted(persons["municipality"].unique().to_list())
+    for (code,), part in persons.partition_by("municipality", as_dict=True, maintain_order=True).items():
         d = tmp / f"municipality={code}"
         d.mkdir()
-        for t, df in tables.items():
-            part = df.filter(pl.col("municipality") == code)
-            if t != "persons":
-                part = part.drop("municipality")
-            part.write_parquet(d / f"{t}.parquet")
+        part.write_parquet(d / "persons.parquet")
         if spec is not None:
             (d / "dataset.toml").write_text(spec, encoding="utf-8")
+    del persons
+    for t in ("services", "states"):
+        path = cases / f"{t}.parquet"
+        if not path.exists():
+            continue
+        # Where each municipality's rows are (streamed): contiguous ranges are sliced out, else
+        # each municipality's rows are filtered out in a streaming scan.
+        spans = (
+            pl.scan_parquet(path).select("person_id").with_row_index("row")
+            .join(who, on="person_id", how="inner")
+            .group_by("municipality")
+            .agg(pl.col("row").min().alias("first"), pl.col("row").max().alias("last"), pl.len().alias("n"))
+            .collect(engine="streaming")
+        )
+        for code, first, last, n in spans.iter_rows():
+            target = tmp / f"municipality={code}" / f"{t}.parquet"
+            scan = pl.scan_parquet(path)
+            if last - first + 1 == n:
+                part = scan.slice(first, n)
+            else:
+                ids = who.filter(pl.col("municipality") == code).select("person_id")
+                part = scan.join(ids, on="person_id", how="semi", maintain_order="left")
+            part.sink_parquet(target)
+        for code in codes:  # a municipality without rows in this table: an empty table
+            target = tmp / f"municipality={code}" / f"{t}.parquet"
+            if not target.exists():
+                pl.scan_parquet(path).head(0).sink_parquet(target)
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
