@@ -76,6 +76,26 @@ fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send)
     }
 }
 
+/// Why engine work failed, without the GIL at hand.
+enum Outcome {
+    Engine(Error),
+    Panic(String),
+}
+
+/// Run `f` catching panics, for work done without the GIL.
+fn guarded_plain<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Outcome> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Outcome::Engine(e)),
+        Err(p) => Err(Outcome::Panic(
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown".into()),
+        )),
+    }
+}
+
 /// The Arrow C stream of a data frame, handed over once through `__arrow_c_stream__`.
 #[pyclass(module = "som._som")]
 struct ArrowStream {
@@ -660,32 +680,82 @@ impl Comparison {
     /// (municipalities.csv, .json, .md, .html, regions.csv, charts, manifest.json,
     /// draws.parquet with `keep_draws`) as a dict of name → bytes, and written to `out` when
     /// given.
-    #[pyo3(signature = (out = None, lang = "en", keep_draws = false))]
+    ///
+    /// `progress(step, done, total)` is called from this thread (with the GIL) about five times
+    /// a second while the engine works, with step `estimate` or `run`.
+    #[pyo3(signature = (out = None, lang = "en", keep_draws = false, progress = None))]
     fn run<'py>(
         &self,
         py: Python<'py>,
         out: Option<PathBuf>,
         lang: &str,
         keep_draws: bool,
+        progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let lang = parse_lang(py, lang)?;
-        let files = guarded(py, || {
-            let mut plan = self.plan.clone();
-            national::estimate_all(&mut plan)?;
-            let cmp = engine::municipalities::compare(
-                &plan.base,
-                &plan.locals,
-                &plan.options,
-                plan.reference,
-            )?;
-            let manifest = national::manifest(&plan, lang);
-            let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
-            if let Some(out) = &out {
-                engine::write_outputs(out, &files)?;
-            }
-            Ok(files)
-        })?;
-        files_dict(py, &files)
+        let estimated = AtomicUsize::new(0);
+        let ran = AtomicUsize::new(0);
+        let finished = AtomicBool::new(false);
+        let total = self.plan.locals.len();
+        let with_study = self.plan.study.is_some();
+        let work = || {
+            let r = guarded_plain(|| {
+                let mut plan = self.plan.clone();
+                national::estimate_all_counted(&mut plan, &estimated)?;
+                let cmp = engine::municipalities::compare_counted(
+                    &plan.base,
+                    &plan.locals,
+                    &plan.options,
+                    plan.reference,
+                    &ran,
+                )?;
+                let manifest = national::manifest(&plan, lang);
+                let files =
+                    engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
+                if let Some(out) = &out {
+                    engine::write_outputs(out, &files)?;
+                }
+                Ok(files)
+            });
+            finished.store(true, Ordering::Release);
+            r
+        };
+        let files = match &progress {
+            None => py.detach(work),
+            Some(cb) => std::thread::scope(|s| -> PyResult<_> {
+                let h = s.spawn(work);
+                let mut last = (usize::MAX, usize::MAX);
+                loop {
+                    let done = finished.load(Ordering::Acquire);
+                    let now = (
+                        estimated.load(Ordering::Relaxed),
+                        ran.load(Ordering::Relaxed),
+                    );
+                    if now != last {
+                        if with_study {
+                            cb.call1(("estimate", now.0, total))?;
+                        }
+                        cb.call1(("run", now.1, total))?;
+                        last = now;
+                    }
+                    if done {
+                        break;
+                    }
+                    py.detach(|| std::thread::sleep(std::time::Duration::from_millis(200)));
+                }
+                Ok(py.detach(|| h.join()).unwrap_or_else(|_| {
+                    Err(Outcome::Panic("the comparison's thread panicked".into()))
+                }))
+            })?,
+        };
+        match files {
+            Ok(files) => files_dict(py, &files),
+            Err(Outcome::Engine(e)) => Err(to_py(py, e)),
+            Err(Outcome::Panic(m)) => Err(SomError::new_err(format!(
+                "internal error in som (please report it): {m}"
+            ))),
+        }
     }
 
     /// Step 1, for one municipality: estimate its effects from case data holding its persons

@@ -51,8 +51,11 @@ def test_compare_municipalities_equals_cli(cli, tmp_path):
     only = "101,751"
     cli("municipalities", "models/families-one-plan.toml", "--only", only, "--draws", 300,
         "--keep-draws", "--out", tmp_path / "cli")
+    seen = []
     c = som.compare_municipalities("models/families-one-plan.toml", only=[101, 751], draws=300,
-                                   keep_draws=True, out=tmp_path / "py")
+                                   keep_draws=True, out=tmp_path / "py",
+                                   progress=lambda step, done, total: seen.append((step, done, total)))
+    assert seen and seen[-1] == ("run", 2, 2)
     for f in ("municipalities.csv", "regions.csv", "municipalities.json", "draws.parquet"):
         assert (tmp_path / "py" / f).read_bytes() == (tmp_path / "cli" / f).read_bytes(), f
         assert c.files[f] == (tmp_path / "cli" / f).read_bytes()

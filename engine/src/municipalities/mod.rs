@@ -577,10 +577,31 @@ pub fn compare(
     o: &Options,
     reference: Option<u16>,
 ) -> Result<Comparison> {
+    compare_counted(
+        base,
+        locals,
+        o,
+        reference,
+        &std::sync::atomic::AtomicUsize::new(0),
+    )
+}
+
+/// [`compare`], counting the municipalities run in `done` as they finish (for progress).
+pub fn compare_counted(
+    base: &Loaded,
+    locals: &[Local],
+    o: &Options,
+    reference: Option<u16>,
+    done: &std::sync::atomic::AtomicUsize,
+) -> Result<Comparison> {
     let ref_participants = reference_participants(locals, reference);
     let outcomes: Vec<Result<Outcome>> = locals
         .par_iter()
-        .map(|l| run_one(base, l, o, ref_participants))
+        .map(|l| {
+            let r = run_one(base, l, o, ref_participants);
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            r
+        })
         .collect();
     merge(base, outcomes, o)
 }

@@ -247,6 +247,11 @@ pub fn apply(l: &mut Local, est: Est, src: &Source, threshold: usize) -> Result<
 
 /// Estimate every municipality of the plan from its case data (read once), in parallel.
 pub fn estimate_all(plan: &mut Plan) -> Result<()> {
+    estimate_all_counted(plan, &std::sync::atomic::AtomicUsize::new(0))
+}
+
+/// [`estimate_all`], counting the municipalities estimated in `done` as they finish.
+pub fn estimate_all_counted(plan: &mut Plan, done: &std::sync::atomic::AtomicUsize) -> Result<()> {
     let Some((study, src, case)) = plan.study.clone() else {
         return Ok(());
     };
@@ -265,6 +270,7 @@ pub fn estimate_all(plan: &mut Plan) -> Result<()> {
         .map(|l| {
             let t0 = std::time::Instant::now();
             let r = estimate_one(&input, &study, &src, l.entry.code);
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::debug!(
                 code = l.entry.code,
                 seconds = t0.elapsed().as_secs_f64(),

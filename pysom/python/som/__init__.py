@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -398,9 +398,12 @@ def compare_municipalities(
     out: str | os.PathLike | None = None,
     lang: str = "en",
     keep_draws: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Comparison:
     """One scenario over many municipalities (``som municipalities``), on this machine; the same
-    files, byte for byte, written to ``out`` when given. For a cluster, see :mod:`som.dask`.
+    files, byte for byte, written to ``out`` when given. ``progress(step, done, total)`` is
+    called as municipalities are estimated (``estimate``) and run (``run``). For a cluster, see
+    :mod:`som.dask`.
 
     >>> c = compare_municipalities("models/families-one-plan.toml", only=[101, 751], draws=200)
     >>> sorted(c.rows["code"].to_list())
@@ -421,5 +424,10 @@ def compare_municipalities(
             payback_within=payback_within,
             disclosure_threshold=disclosure_threshold,
         )
-        files = plan.run(out=None if out is None else os.fspath(out), lang=lang, keep_draws=keep_draws)
+        files = plan.run(
+            out=None if out is None else os.fspath(out),
+            lang=lang,
+            keep_draws=keep_draws,
+            progress=progress,
+        )
     return Comparison(files)

@@ -1,6 +1,6 @@
 """Type stubs of the extension module `som._som` (the Rust engine). Use the package `som`."""
 
-from typing import Any
+from typing import Any, Callable
 
 __version__: str
 
@@ -76,7 +76,11 @@ class Comparison:
     ) -> None: ...
     def codes(self) -> list[int]: ...
     def run(
-        self, out: str | None = None, lang: str = "en", keep_draws: bool = False
+        self,
+        out: str | None = None,
+        lang: str = "en",
+        keep_draws: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
     ) -> dict[str, bytes]: ...
     def estimate_one(self, code: int, cases: list[str]) -> dict[str, Any]: ...
     def reference_participants(self, estimates: dict[int, dict[str, Any]]) -> float | None: ...
