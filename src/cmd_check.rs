@@ -2,8 +2,8 @@
 //! report. With `--out`, write the report and the group summaries (aggregates only).
 
 use crate::render::thousands;
-use engine::casedata::{self, Options, Reference, Tables, cpr::Key, parse::DecimalMark};
-use engine::io::casedata::{ReadOptions, TableReader, locate, read_key_file};
+use engine::casedata::{self, Options, cpr::Key, parse::DecimalMark};
+use engine::io::casedata::read_key_file;
 use engine::{Diagnostic, Error};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -100,120 +100,29 @@ pub fn load(
     args: &CaseArgs,
     monthly: bool,
 ) -> Result<(casedata::CaseData, Options, Vec<engine::summary::InputHash>), Error> {
-    if args.cases.is_empty() {
-        return Err(invalid(
-            "CASES",
-            "name the case data: a folder, an Excel workbook or the table files".into(),
-        ));
-    }
-    let located = locate(&args.cases)?;
+    engine::io::cases::load_cases(&spec(args)?, monthly)
+}
+
+/// The case data the arguments name, with the pseudonymisation key resolved.
+pub fn spec(args: &CaseArgs) -> Result<engine::io::cases::CaseSpec, Error> {
     let key = if args.pseudonymize {
         Some(pseudonym_key(args.key_file.as_deref())?)
     } else {
         None
     };
-    let mut period = None;
-    if let Some((spec, src)) = &located.spec
-        && let Some(p) = &spec.period
-    {
-        period = Some(p.parse().map_err(|m| {
-            Error::Invalid(vec![
-                src.diag(&engine::source::FieldPath::root().key("period"), m),
-            ])
-        })?);
-    }
-    match (&args.from, &args.to) {
-        (Some(f), Some(t)) => {
-            let spec = casedata::PeriodSpec {
-                from: f.clone(),
-                to: t.clone(),
-            };
-            period = Some(spec.parse().map_err(|m| invalid("--from/--to", m))?);
-        }
-        (None, None) => {}
-        _ => return Err(invalid("--from/--to", "give both --from and --to".into())),
-    }
-    let opts = Options {
-        disclosure_threshold: args.disclosure_threshold,
+    Ok(engine::io::cases::CaseSpec {
+        cases: args.cases.clone(),
         key,
-        period,
-        decimal: args.decimal.as_deref().map(|d| {
-            if d == "comma" {
-                DecimalMark::Comma
-            } else {
-                DecimalMark::Point
-            }
-        }),
-        reference_year: args.reference_year,
-        monthly,
-    };
-    let read = ReadOptions {
+        from: args.from.clone(),
+        to: args.to.clone(),
+        disclosure_threshold: args.disclosure_threshold,
+        departments: args.departments.clone(),
+        prices: args.prices.clone(),
         separator: args.separator.map(|c| c as u8),
-        windows_1252: args.encoding.as_deref().map(|e| e == "windows-1252"),
-        batch_rows: None,
-    };
-    let cat = engine::catalogue::Catalogues::builtin()?;
-    let departments = match &args.departments {
-        Some(p) => {
-            let src = engine::io::read_source(p)?;
-            let m: engine::catalogue::DepartmentMap =
-                src.parse().map_err(|d| Error::Invalid(vec![d]))?;
-            m.validate(&src)?;
-            m
-        }
-        None => cat.departments.0.clone(),
-    };
-    let prices = match &args.prices {
-        Some(p) => {
-            let src = engine::io::read_source(p)?;
-            src.parse().map_err(|d| Error::Invalid(vec![d]))?
-        }
-        None => cat.prices.0.clone(),
-    };
-    let municipalities = engine::builtin::municipality_codes();
-    let mut persons = TableReader::open(&located.persons, &read, "persons")?;
-    let mut services = TableReader::open(&located.services, &read, "services")?;
-    let mut states = match &located.states {
-        Some(p) => Some(TableReader::open(p, &read, "states")?),
-        None => None,
-    };
-    let reference = Reference {
-        municipalities: &municipalities,
-        departments: &departments,
-        prices: &prices,
-    };
-    let data = casedata::ingest(
-        Tables {
-            persons: &mut persons,
-            services: &mut services,
-            states: states.as_mut(),
-        },
-        &reference,
-        &opts,
-    )?;
-    let mut inputs: Vec<engine::summary::InputHash> = data
-        .report
-        .files
-        .iter()
-        .map(|f| engine::summary::InputHash {
-            role: String::new(),
-            path: f.file.clone(),
-            sha256: f.sha256.clone(),
-        })
-        .collect();
-    for (i, role) in ["persons", "services", "states"].iter().enumerate() {
-        if let Some(h) = inputs.get_mut(i) {
-            h.role = role.to_string();
-        }
-    }
-    if let Some((_, src)) = &located.spec {
-        inputs.push(engine::summary::InputHash {
-            role: "dataset".into(),
-            path: src.name.clone(),
-            sha256: src.sha256(),
-        });
-    }
-    Ok((data, opts, inputs))
+        decimal: args.decimal.clone(),
+        encoding: args.encoding.clone(),
+        reference_year: args.reference_year,
+    })
 }
 
 pub fn run(args: &CheckArgs) -> Result<String, Error> {

@@ -2,10 +2,10 @@
 //! effects per department and year since start with bootstrap intervals, baseline and
 //! transitions. Aggregates only.
 
-use crate::cmd_check::{CaseArgs, invalid, load};
+use crate::cmd_check::{CaseArgs, invalid};
 use crate::render::thousands;
 use engine::Error;
-use engine::estimate::{self, Estimates, Input, Study};
+use engine::estimate::{self, Estimates, Study};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -181,80 +181,10 @@ pub fn render(e: &Estimates) -> String {
     s
 }
 
-/// Case data read for estimation: the persons, the 12-month windows of the monthly amounts, and
-/// the input files with their hashes.
-pub struct Prepared {
-    pub data: engine::casedata::CaseData,
-    pub windows: engine::casedata::monthly::Windows,
-    pub departments: Vec<String>,
-    pub inputs: Vec<engine::summary::InputHash>,
-}
-
-impl Prepared {
-    pub fn input(&self) -> Input<'_> {
-        Input {
-            persons: &self.data.persons,
-            windows: &self.windows,
-            states: self.data.states.as_ref(),
-            departments: &self.departments,
-        }
-    }
-}
+pub use engine::io::cases::Prepared;
 
 /// Read case data with the monthly amounts kept and build the 12-month windows estimation
 /// reads; refuses data without months.
 pub fn prepare(case: &CaseArgs) -> Result<Prepared, Error> {
-    let clock = std::time::Instant::now();
-    let (mut data, opts, inputs) = load(case, true)?;
-    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "case data read");
-    // Years since start are 12-month windows from the start month: a services table with
-    // years only cannot place a row in them.
-    let cols = &data.report.services.columns;
-    if cols.iter().any(|c| c.0 == "year") && !cols.iter().any(|c| c.0 == "month" || c.0 == "period")
-    {
-        return Err(Error::Invalid(vec![engine::Diagnostic {
-            file: data
-                .report
-                .files
-                .get(1)
-                .map(|f| f.file.clone())
-                .unwrap_or_default(),
-            line: None,
-            column: None,
-            field: "month".into(),
-            row: None,
-            message: "estimation needs the month of every service row (a `period` column, or \
-                      `year` and `month`): years since start are 12-month windows from the \
-                      start month"
-                .into(),
-        }]));
-    }
-    let Some(monthly) = data.monthly.take() else {
-        unreachable!("load(.., monthly = true) keeps the monthly panel")
-    };
-    let seen = |p: &Option<String>| p.as_deref().and_then(engine::casedata::parse::period);
-    let (first, last) = match (
-        seen(&data.report.services.first_period),
-        seen(&data.report.services.last_period),
-    ) {
-        (Some(f), Some(l)) => (f, l),
-        _ => {
-            return Err(invalid(
-                "services",
-                "the services table has no rows to estimate from".into(),
-            ));
-        }
-    };
-    // The observed period: the declared one when given, else the months the services span.
-    let (first, last) = opts.period.unwrap_or((first, last));
-    use engine::casedata::monthly::month_index;
-    let windows = monthly.into_windows(month_index(first.0, first.1), month_index(last.0, last.1));
-    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "windows built");
-    let departments: Vec<String> = data.panel.departments.clone();
-    Ok(Prepared {
-        data,
-        windows,
-        departments,
-        inputs,
-    })
+    engine::io::cases::prepare(&crate::cmd_check::spec(case)?)
 }

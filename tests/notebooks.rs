@@ -4,6 +4,7 @@
 //! installed here, once, into a virtual environment under the target directory.
 
 mod common;
+mod pywheel;
 use common::*;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -42,7 +43,10 @@ fn venv() -> PathBuf {
 
 #[test]
 fn notebooks_run_top_to_bottom() {
-    let py = venv().join("bin/python");
+    let venv = venv();
+    // The notebooks use the Python package `som` where it is the natural way.
+    pywheel::install(&venv);
+    let py = venv.join("bin/python");
     let out = scratch("notebooks");
     let o = Command::new(py)
         .arg(root().join("notebooks/run.py"))
@@ -69,6 +73,7 @@ fn notebooks_run_top_to_bottom() {
     // What they drew and wrote is there.
     for f in [
         "first-scenario-by-year.png",
+        "first-scenario-success.png",
         "estimates-vs-truth.png",
         "municipalities-forest.png",
         "municipalities/municipalities.csv",

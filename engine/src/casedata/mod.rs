@@ -325,6 +325,32 @@ pub struct Persons {
 }
 
 impl Persons {
+    /// Some persons only (`rows`, in this order), as if the case data held only them: segments
+    /// numbered in the order they first appear among them.
+    pub fn subset(&self, rows: &[u32]) -> Persons {
+        let mut p = Persons::default();
+        let mut seg: HashMap<u16, u16> = HashMap::new();
+        for &r in rows {
+            let r = r as usize;
+            let s = self.segment[r];
+            let n = seg.len() as u16;
+            let ix = *seg.entry(s).or_insert_with(|| {
+                p.segments
+                    .push(self.segments.get(s as usize).cloned().unwrap_or_default());
+                n
+            });
+            p.ids.push(self.ids[r].clone());
+            p.municipality.push(self.municipality[r]);
+            p.birth_year.push(self.birth_year[r]);
+            p.sex.push(self.sex[r]);
+            p.segment.push(ix);
+            p.coordination_level.push(self.coordination_level[r]);
+            p.participant.push(self.participant[r]);
+            p.start.push(self.start[r]);
+        }
+        p
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }

@@ -250,6 +250,30 @@ impl Windows {
     pub fn has(&self, department: usize) -> bool {
         self.depts[department].is_some()
     }
+
+    /// The windows of some persons only (`rows`, in this order), as if the case data held only
+    /// them: a department has rows when any of them has an amount in it.
+    pub fn subset(&self, rows: &[u32]) -> Windows {
+        let m = self.months;
+        Windows {
+            persons: rows.len(),
+            first: self.first,
+            last: self.last,
+            months: m,
+            depts: self
+                .depts
+                .iter()
+                .map(|d| {
+                    let d = d.as_ref()?;
+                    let mut v = Vec::with_capacity(rows.len() * m);
+                    for &r in rows {
+                        v.extend_from_slice(&d[r as usize * m..(r as usize + 1) * m]);
+                    }
+                    v.iter().any(|x| *x != 0.0).then_some(v)
+                })
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]

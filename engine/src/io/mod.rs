@@ -6,6 +6,7 @@
 //! either all of its outputs or none.
 
 pub mod casedata;
+pub mod cases;
 mod synth;
 pub use synth::{SYNTH_MARKER, SynthReport, write_synth};
 
@@ -101,8 +102,13 @@ pub fn read_source(path: &Path) -> Result<Source> {
 /// catalogues are read.
 pub fn load_scenario(path: &Path) -> Result<Loaded> {
     let source = read_source(path)?;
+    load_scenario_source(source, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Load a scenario given as text (named by `source.name` in errors); the catalogues and the
+/// estimates file it names are read relative to `base`.
+pub fn load_scenario_source(source: Source, base: &Path) -> Result<Loaded> {
     let scenario: Scenario = source.parse().map_err(|d| Error::Invalid(vec![d]))?;
-    let base = path.parent().unwrap_or(Path::new("."));
     let refs = &scenario.catalogues;
     let pick = |given: &Option<String>, builtin: (&str, &str)| -> Result<Source> {
         match given {

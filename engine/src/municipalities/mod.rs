@@ -14,6 +14,7 @@
 //! sums (so that no suppressed value can be recovered by subtraction).
 
 pub mod list;
+pub mod national;
 pub mod output;
 
 use crate::catalogue::DepartmentMap;
@@ -255,14 +256,141 @@ pub struct Comparison {
     pub npv_draws: Vec<(u16, Vec<f64>)>,
 }
 
-/// What one municipality's run gives.
-struct Outcome {
-    row: Row,
+/// What one municipality's run gives: aggregates only (its row, its draws of the total NPV,
+/// its base values), all a merge needs. [`Outcome::encode`] turns it into bytes that
+/// [`Outcome::decode`] reads back exactly (every number by its bits), for runs on other
+/// machines.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub row: Row,
     /// Total NPV per draw (for the regions' sums).
-    npv_draws: Vec<f64>,
+    pub npv_draws: Vec<f64>,
     /// Base-value NPV per participant and NPV with each factor alone (prices, size, effects),
     /// with none, and with all.
-    base: [(f64, f64); 5],
+    pub base: [(f64, f64); 5],
+}
+
+/// Tag of an encoded [`Outcome`].
+pub const OUTCOME_FORMAT: &str = "som-municipality-outcome/1";
+
+fn bits(x: f64) -> serde_json::Value {
+    serde_json::Value::from(x.to_bits())
+}
+fn obits(x: Option<f64>) -> serde_json::Value {
+    x.map_or(serde_json::Value::Null, bits)
+}
+fn intern(s: &str, known: &[&'static str]) -> Option<&'static str> {
+    known.iter().find(|k| **k == s).copied()
+}
+
+impl Outcome {
+    /// The outcome as JSON bytes, every number by its bits.
+    pub fn encode(&self) -> Vec<u8> {
+        let r = &self.row;
+        let v = serde_json::json!({
+            "format": OUTCOME_FORMAT,
+            "code": r.code, "name": r.name, "region": r.region, "status": r.status,
+            "reason": r.reason, "rank": r.rank, "persons": r.persons,
+            "participants": obits(r.participants), "size_from": r.size_from,
+            "effects_from": r.effects_from, "price_factor": bits(r.price_factor),
+            "npv": obits(r.npv), "npv_low": obits(r.npv_low), "npv_high": obits(r.npv_high),
+            "npv_per_participant": obits(r.npv_per_participant),
+            "npv_per_participant_low": obits(r.npv_per_participant_low),
+            "npv_per_participant_high": obits(r.npv_per_participant_high),
+            "bcr": obits(r.bcr), "bcr_low": obits(r.bcr_low), "bcr_high": obits(r.bcr_high),
+            "payback_status": r.payback_status,
+            "payback_calendar_year": r.payback_calendar_year,
+            "p_npv_positive": obits(r.p_npv_positive),
+            "p_payback_within": obits(r.p_payback_within),
+            "npv_draws": self.npv_draws.iter().map(|x| x.to_bits()).collect::<Vec<u64>>(),
+            "base": self.base.iter().map(|(a, b)| [a.to_bits(), b.to_bits()]).collect::<Vec<_>>(),
+        });
+        serde_json::to_vec(&v).unwrap_or_default()
+    }
+
+    /// An outcome from [`Outcome::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Outcome> {
+        use crate::metrics::PaybackStatus;
+        let bad = |m: &str| Error::Write {
+            path: "outcome".into(),
+            message: format!("not a municipality outcome of this version of som: {m}"),
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| bad(&e.to_string()))?;
+        if v["format"] != OUTCOME_FORMAT {
+            return Err(bad("format"));
+        }
+        let of = |k: &str| v[k].as_u64().map(f64::from_bits);
+        let s = |k: &str| v[k].as_str().map(str::to_string);
+        let st = |k: &str, known: &[&'static str]| {
+            v[k].as_str()
+                .and_then(|x| intern(x, known))
+                .ok_or_else(|| bad(k))
+        };
+        let row = Row {
+            code: v["code"].as_u64().ok_or_else(|| bad("code"))? as u16,
+            name: s("name").unwrap_or_default(),
+            region: s("region").unwrap_or_default(),
+            status: st("status", &["ok", "suppressed", "insufficient_data"])?,
+            reason: s("reason"),
+            rank: v["rank"].as_u64().map(|x| x as usize),
+            persons: v["persons"].as_u64().map(|x| x as usize),
+            participants: of("participants"),
+            size_from: st(
+                "size_from",
+                &["scenario", "participants", "population", "case data"],
+            )?,
+            effects_from: st("effects_from", &["case data", "scenario"])?,
+            price_factor: of("price_factor").ok_or_else(|| bad("price_factor"))?,
+            npv: of("npv"),
+            npv_low: of("npv_low"),
+            npv_high: of("npv_high"),
+            npv_per_participant: of("npv_per_participant"),
+            npv_per_participant_low: of("npv_per_participant_low"),
+            npv_per_participant_high: of("npv_per_participant_high"),
+            bcr: of("bcr"),
+            bcr_low: of("bcr_low"),
+            bcr_high: of("bcr_high"),
+            payback_status: match v["payback_status"].as_str() {
+                None => None,
+                Some("pays_back") => Some(PaybackStatus::PaysBack),
+                Some("no_net_investment") => Some(PaybackStatus::NoNetInvestment),
+                Some("not_within_horizon") => Some(PaybackStatus::NotWithinHorizon),
+                Some(_) => return Err(bad("payback_status")),
+            },
+            payback_calendar_year: v["payback_calendar_year"].as_i64().map(|x| x as i32),
+            p_npv_positive: of("p_npv_positive"),
+            p_payback_within: of("p_payback_within"),
+        };
+        let npv_draws = v["npv_draws"]
+            .as_array()
+            .ok_or_else(|| bad("npv_draws"))?
+            .iter()
+            .map(|x| {
+                x.as_u64()
+                    .map(f64::from_bits)
+                    .ok_or_else(|| bad("npv_draws"))
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        let mut base = [(f64::NAN, f64::NAN); 5];
+        let b = v["base"].as_array().ok_or_else(|| bad("base"))?;
+        for (k, slot) in base.iter_mut().enumerate() {
+            let pair = b
+                .get(k)
+                .and_then(|p| p.as_array())
+                .ok_or_else(|| bad("base"))?;
+            let get = |i: usize| pair.get(i).and_then(|x| x.as_u64()).map(f64::from_bits);
+            *slot = (
+                get(0).ok_or_else(|| bad("base"))?,
+                get(1).ok_or_else(|| bad("base"))?,
+            );
+        }
+        Ok(Outcome {
+            row,
+            npv_draws,
+            base,
+        })
+    }
 }
 
 fn stat_pair(s: &Stat) -> (Option<f64>, Option<f64>) {
@@ -280,7 +408,9 @@ fn base_values(loaded: &Loaded) -> Result<(f64, f64)> {
     ))
 }
 
-fn run_one(
+/// Run the scenario in one municipality: what it contributes to a comparison. `ref_participants`
+/// is [`reference_participants`] of the whole comparison.
+pub fn run_one(
     base: &Loaded,
     l: &Local,
     o: &Options,
@@ -453,7 +583,39 @@ pub fn compare(
     o: &Options,
     reference: Option<u16>,
 ) -> Result<Comparison> {
-    let ref_participants = reference
+    compare_counted(
+        base,
+        locals,
+        o,
+        reference,
+        &std::sync::atomic::AtomicUsize::new(0),
+    )
+}
+
+/// [`compare`], counting the municipalities run in `done` as they finish (for progress).
+pub fn compare_counted(
+    base: &Loaded,
+    locals: &[Local],
+    o: &Options,
+    reference: Option<u16>,
+    done: &std::sync::atomic::AtomicUsize,
+) -> Result<Comparison> {
+    let ref_participants = reference_participants(locals, reference);
+    let outcomes: Vec<Result<Outcome>> = locals
+        .par_iter()
+        .map(|l| {
+            let r = run_one(base, l, o, ref_participants);
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            r
+        })
+        .collect();
+    merge(base, outcomes, o)
+}
+
+/// The case-data participants the scenario's cohorts are sized for: the `reference`
+/// municipality's, else the median of the municipalities with case data.
+pub fn reference_participants(locals: &[Local], reference: Option<u16>) -> Option<f64> {
+    reference
         .and_then(|c| locals.iter().find(|l| l.entry.code == c))
         .and_then(|l| l.data_participants)
         .or_else(|| {
@@ -461,11 +623,12 @@ pub fn compare(
             let mut v: Vec<f64> = locals.iter().filter_map(|l| l.data_participants).collect();
             v.sort_by(f64::total_cmp);
             quantile(&v, 0.5)
-        });
-    let outcomes: Vec<Result<Outcome>> = locals
-        .par_iter()
-        .map(|l| run_one(base, l, o, ref_participants))
-        .collect();
+        })
+}
+
+/// The comparison of the municipalities' outcomes, in the order of the list: ranks, regions
+/// summed draw by draw, the spread. The outcomes may come from [`run_one`] anywhere.
+pub fn merge(base: &Loaded, outcomes: Vec<Result<Outcome>>, o: &Options) -> Result<Comparison> {
     let mut problems = Vec::new();
     let mut done = Vec::with_capacity(outcomes.len());
     for r in outcomes {

@@ -1,0 +1,137 @@
+"""The comparison on a real Dask LocalCluster (two worker processes over TCP on loopback), 22
+synthetic municipalities: byte-identical to `som municipalities`, robust to a killed worker,
+restartable."""
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+from distributed import Client, LocalCluster  # noqa: E402
+
+import som.dask as sd  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = "models/examples/synthetic-estimated.toml"
+STUDY = "models/studies/synthetic-all-segments.toml"
+CODES = [int(line.split(",")[0]) for line in
+         (ROOT / "datasets/reference/municipalities.csv").read_text(encoding="utf-8").splitlines()[1:23]]
+OPTS = dict(replicates=200, draws=500)
+RESULTS = ["municipalities.csv", "regions.csv", "municipalities.json", "municipalities.md",
+           "municipalities.html", "draws.parquet"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory, som_bin):
+    base = Path(os.environ.get("SOM_TEST_SCRATCH") or tmp_path_factory.mktemp("dask"))
+    base.mkdir(parents=True, exist_ok=True)
+    cases = base / "cases"
+    subprocess.run([som_bin, "synth", "--out", cases, "-m", *map(str, CODES), "-n", "20000",
+                    "--seed", "3"], check=True, capture_output=True)
+    subprocess.run([som_bin, "municipalities", SCENARIO, cases, "--study", STUDY, "--replicates",
+                    "200", "--draws", "500", "--keep-draws", "--only", ",".join(map(str, CODES)),
+                    "--out", base / "single"], check=True, capture_output=True, cwd=ROOT)
+    parts = sd.partition(cases, base / "partitioned")
+    assert len(list(parts.glob("municipality=*"))) == len(CODES)
+    return base
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      protocol="tcp", dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+def same(a: Path, b: Path):
+    for f in RESULTS:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def fresh(out: Path):
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(out.parent / (out.name + ".parts"), ignore_errors=True)
+
+
+def test_dask_equals_single_machine(data, client):
+    out = data / "dask"
+    fresh(out)
+    seen = []
+    r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, progress=lambda step, d, n: seen.append((step, d, n)), **OPTS)
+    assert r.complete and not r.failed, r
+    assert len(r.computed["estimate"]) == len(CODES) and len(r.computed["run"]) == len(CODES)
+    assert ("run", len(CODES), len(CODES)) in seen
+    same(out, data / "single")
+    # No person-level row in what the runner kept: aggregates only.
+    for f in (out.parent / (out.name + ".parts")).rglob("*"):
+        if f.is_file():
+            assert b"person_id" not in f.read_bytes(), f
+
+
+def test_a_killed_worker_does_not_stop_the_run(data, client):
+    out = data / "dask-killed"
+    fresh(out)
+    pids = list(client.run(os.getpid).values())
+    victim = pids[0]
+
+    def kill():
+        time.sleep(0.4)
+        os.kill(victim, signal.SIGKILL)
+
+    t = threading.Thread(target=kill)
+    t.start()
+    r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, retries=2, **OPTS)
+    t.join()
+    assert victim not in client.run(os.getpid).values()  # the nanny started a new one
+    if not r.complete:  # a task lost with its worker more often than retries: run again
+        r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client,
+                       only=CODES, keep_draws=True, **OPTS)
+    assert r.complete, r
+    same(out, data / "single")
+
+
+def test_rerun_after_interruption_recomputes_only_what_is_missing(data, client):
+    out = data / "dask-restart"
+    fresh(out)
+    r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, stop_after=7, **OPTS)
+    assert not r.complete and len(r.computed["estimate"]) == 7
+    assert not out.exists()
+    r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, stop_after=len(CODES) - 7, **OPTS)
+    assert not r.complete
+    assert len(r.skipped["estimate"]) == 7 and len(r.computed["estimate"]) == len(CODES) - 7
+    assert r.computed["run"] == []
+    r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, **OPTS)
+    assert r.complete
+    assert len(r.skipped["estimate"]) == len(CODES) and r.computed["estimate"] == []
+    assert len(r.computed["run"]) == len(CODES)
+    same(out, data / "single")
+    # Everything done: a rerun recomputes nothing and writes the same files.
+    r = sd.compare(SCENARIO, data / "partitioned", out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, **OPTS)
+    assert r.complete and r.computed["run"] == [] and len(r.skipped["run"]) == len(CODES)
+    same(out, data / "single")
+
+
+def test_a_failing_municipality_is_reported_not_fatal(data, client, tmp_path):
+    # A broken partition: its services table is not Parquet.
+    broken = tmp_path / "partitioned"
+    shutil.copytree(data / "partitioned", broken)
+    bad = CODES[3]
+    (broken / f"municipality={bad}" / "services.parquet").write_bytes(b"not parquet")
+    out = tmp_path / "out"
+    r = sd.compare(SCENARIO, broken, out, study=STUDY, client=client, only=CODES, retries=0,
+                   **OPTS)
+    assert not r.complete and list(r.failed) == [bad]
+    assert "services" in r.failed[bad]
+    assert len(r.computed["estimate"]) == len(CODES) - 1

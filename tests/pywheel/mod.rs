@@ -1,0 +1,54 @@
+//! Build the Python package's wheel with maturin and install it into a virtual environment
+//! (shared by tests/python.rs and tests/notebooks.rs).
+
+use super::common::*;
+use std::path::Path;
+use std::process::Command;
+
+/// Build the wheel (debug profile, in this build's target directory: only pyo3 and the
+/// extension are compiled on top of what `cargo test` built) and install it.
+pub fn install(venv: &Path) {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let wheels = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "pysom-wheel-{}",
+        venv.file_name().unwrap().to_string_lossy()
+    ));
+    let _ = std::fs::remove_dir_all(&wheels);
+    let o = Command::new(venv.join("bin/maturin"))
+        .args(["build", "--profile", "dev", "--quiet", "-m"])
+        .arg(root().join("pysom/Cargo.toml"))
+        .arg("--out")
+        .arg(&wheels)
+        .env("CARGO_TARGET_DIR", target)
+        .env("VIRTUAL_ENV", venv)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "maturin build failed:\n{}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let wheel = std::fs::read_dir(&wheels)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .expect("a wheel");
+    assert!(
+        wheel.to_string_lossy().contains("abi3"),
+        "one wheel for every Python >= 3.10: {}",
+        wheel.display()
+    );
+    let o = Command::new(venv.join("bin/pip"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--force-reinstall",
+            "--no-deps",
+        ])
+        .arg(&wheel)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "pip install wheel: {}", stderr(&o));
+}
