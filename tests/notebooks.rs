@@ -6,44 +6,15 @@
 mod common;
 mod pywheel;
 use common::*;
-use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The notebooks' virtual environment, created and filled from the requirements file when it
-/// is missing or the file has changed since.
-fn venv() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("notebook-venv");
-    let req = root().join("notebooks/requirements.txt");
-    let want = format!("{:x}", Sha256::digest(std::fs::read(&req).unwrap()));
-    let stamp = dir.join("requirements.sha256");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) {
-        return dir;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let o = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .output()
-        .expect("python3 is needed to run the notebooks (Python 3.10 or later)");
-    assert!(o.status.success(), "python3 -m venv: {}", stderr(&o));
-    let o = Command::new(dir.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&req)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "pip install -r notebooks/requirements.txt failed: {}",
-        stderr(&o)
-    );
-    std::fs::write(&stamp, want).unwrap();
-    dir
-}
 
 #[test]
 fn notebooks_run_top_to_bottom() {
-    let venv = venv();
+    let venv = pywheel::venv(
+        "notebook-venv",
+        "notebooks/requirements.txt",
+        "to run the notebooks",
+    );
     // The notebooks use the Python package `som` where it is the natural way.
     pywheel::install(&venv);
     let py = venv.join("bin/python");

@@ -1199,7 +1199,7 @@ impl<'a> Builder<'a> {
         Ok(Model {
             name: sc.name.clone(),
             municipality: sc.municipality.clone(),
-            currency: sc.currency.clone().unwrap_or_else(|| "kr.".into()),
+            currency: sc.currency(),
             first_year: sc.first_year,
             years,
             discount,
@@ -1311,7 +1311,7 @@ impl<'a> Builder<'a> {
         Ok(Model {
             name: sc.name.clone(),
             municipality: sc.municipality.clone(),
-            currency: sc.currency.clone().unwrap_or_else(|| "kr.".into()),
+            currency: sc.currency(),
             first_year: sc.first_year,
             years,
             discount,

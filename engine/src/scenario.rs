@@ -88,6 +88,13 @@ pub struct Scenario {
     pub budget: Option<crate::budget::BudgetSection>,
 }
 
+impl Scenario {
+    /// The currency label of reports: `currency`, default "kr.".
+    pub fn currency(&self) -> String {
+        self.currency.clone().unwrap_or_else(|| "kr.".into())
+    }
+}
+
 /// A correlation between two uncertain inputs, named by their field paths. `rho` is the
 /// correlation of their normal scores (a Gaussian copula): each input keeps its own
 /// distribution, and the rank correlation of the drawn values is (6/π)·asin(ρ/2), within 0.02

@@ -266,6 +266,18 @@ fn out_err(file: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Run {
+    /// The readable name in `lang` of the input at field path `path`; the path itself where the
+    /// model has no such input.
+    pub fn label(&self, lang: crate::report::Lang, path: &str) -> String {
+        self.model
+            .params
+            .iter()
+            .position(|p| p.name == path)
+            .and_then(|j| self.labels(lang).get(j))
+            .cloned()
+            .unwrap_or_else(|| path.to_string())
+    }
+
     /// The readable names of the inputs (θ slots) in `lang`.
     pub fn labels(&self, lang: crate::report::Lang) -> &[String] {
         match lang {

@@ -41,14 +41,7 @@ fn input_value(f: Fmt, v: f64) -> String {
 
 impl Tornado<'_> {
     fn label(&self, bar: &Bar) -> String {
-        self.run
-            .model
-            .params
-            .iter()
-            .position(|p| p.name == bar.input)
-            .and_then(|j| self.run.labels(self.fmt.lang).get(j))
-            .cloned()
-            .unwrap_or_else(|| bar.input.clone())
+        self.run.label(self.fmt.lang, &bar.input)
     }
 }
 

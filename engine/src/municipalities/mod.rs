@@ -801,12 +801,11 @@ pub fn merge(base: &Loaded, outcomes: Vec<Result<Outcome>>, o: &Options) -> Resu
         .filter(|x| x.row.status == "ok" && !x.npv_draws.is_empty())
         .map(|x| (x.row.code, x.npv_draws.clone()))
         .collect();
-    let summary_model = base.compile()?;
     Ok(Comparison {
         format: FORMAT,
         som_version: crate::summary::VERSION,
         scenario: base.scenario.name.clone(),
-        currency: summary_model.currency.clone(),
+        currency: base.scenario.currency(),
         price_year: base.scenario.price_year,
         seed: o.mc.seed,
         draws: o.mc.draws,

@@ -815,14 +815,7 @@ impl Report<'_> {
 
     /// The readable name of an input by field path.
     fn label(&self, path: &str) -> String {
-        self.run
-            .model
-            .params
-            .iter()
-            .position(|p| p.name == path)
-            .and_then(|j| self.run.labels(self.lang).get(j))
-            .cloned()
-            .unwrap_or_else(|| path.to_string())
+        self.run.label(self.lang, path)
     }
 
     fn sensitivity(&self, h: &mut String) {

@@ -273,15 +273,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
     if let Some(sens) = &s.sensitivity
         && !sens.tornado.is_empty()
     {
-        let label = |path: &str| {
-            run.model
-                .params
-                .iter()
-                .position(|p| p.name == path)
-                .and_then(|j| run.labels(lang).get(j))
-                .cloned()
-                .unwrap_or_else(|| path.to_string())
-        };
+        let label = |path: &str| run.label(lang, path);
         let _ = writeln!(
             o,
             "\n### {}\n",
