@@ -45,9 +45,8 @@ fn markov(c: &mut Criterion) {
                         let d = simulate(black_box(&model), &opts);
                         let s = summarise(&model, &d, &opts);
                         let f = model.evaluate(model.base_theta().view());
-                        let flows = f.draw(0).to_owned();
-                        let r = engine::markov::results::report(&model, flows.view(), &f)
-                            .expect("a markov model");
+                        let r =
+                            engine::markov::results::report(&model, &f).expect("a markov model");
                         black_box((
                             s,
                             engine::markov::results::uncertainty(&model, &d, opts.interval, &r),

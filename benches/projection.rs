@@ -39,8 +39,13 @@ fn projection(c: &mut Criterion) {
             let f = model.evaluate(theta.view());
             let mut npv = 0.0;
             for d in 0..theta.nrows() {
-                let r =
-                    engine::metrics::compute(&model, f.draw(d), f.participants[d], f.outcomes[d]);
+                let r = engine::metrics::compute(
+                    &model,
+                    f.draw(d),
+                    f.draw_pv(d),
+                    f.participants[d],
+                    f.outcomes[d],
+                );
                 npv += r.total.metrics.npv;
             }
             black_box(npv)

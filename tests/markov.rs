@@ -337,6 +337,171 @@ fn conventions_give_the_hand_checked_figures() {
     assert!((outcome(&s, "baseline", "undiscounted") - expect).abs() < 1e-12);
 }
 
+/// Quarterly cycles discounted at each cycle's start, middle or end, or by calendar year:
+/// well → dead with p = ½ a quarter, 8 quarters, cost 400 a year in `well` (100 × m_k a
+/// cycle), 10 % a year. By hand: Σ_k 100·½^k·1.1^−(k + δ)/4 for δ = 0, ½, 1, and by year
+/// 187.5 + 11.71875 / 1.1. The ledger keeps what falls in each calendar year undiscounted, and
+/// its present values add up to the exact figure.
+#[test]
+fn cycle_discounting_gives_the_hand_checked_figures() {
+    let quarterly = |timing: &str, discounting: &str| {
+        two_state(timing, discounting)
+            .replace("horizon = 4", "horizon = 2")
+            .replace("cycles = 3", "cycle = \"quarter\"\ncycles = 8")
+            .replace("amount = 100", "amount = 400")
+    };
+    let by_hand = |rate: &dyn Fn(f64) -> f64, delta: f64| -> f64 {
+        (0..8)
+            .map(|k| 100.0 * 0.5f64.powi(k) * rate((k as f64 + delta) / 4.0))
+            .sum()
+    };
+    let flat = |tau: f64| 1.1f64.powf(-tau);
+    let ledger_pv = |name: &str| -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let csv = std::fs::read_to_string(
+            scratch_path(&format!("markov-out-{name}")).join("run/ledger.csv"),
+        )
+        .unwrap();
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+        let (arm, v, df, pv) = (
+            col("arm"),
+            col("value"),
+            col("discount_factor"),
+            col("present_value"),
+        );
+        let mut out = (Vec::new(), Vec::new(), Vec::new());
+        for l in lines {
+            let f: Vec<&str> = l.split(',').collect();
+            if f[arm] == "baseline" {
+                out.0.push(f[v].parse().unwrap());
+                out.1.push(f[df].parse().unwrap());
+                out.2.push(f[pv].parse().unwrap());
+            }
+        }
+        out
+    };
+    for (name, timing, delta) in [
+        ("q-start", "discount = \"start\"", 0.0),
+        ("q-mid", "discount = \"mid\"", 0.5),
+        ("q-end", "discount = \"end\"", 1.0),
+        // The default: the scenario's timing (`start`) at each cycle.
+        ("q-default", "", 0.0),
+    ] {
+        let s = run(
+            &write(name, &quarterly(timing, "[discounting]\nrate = 0.1")),
+            name,
+            &[],
+        );
+        let want = by_hand(&flat, delta);
+        let got = cost(&s, "baseline");
+        assert!((got - want).abs() < 1e-9, "{name}: {got} vs {want}");
+        // Life-years (¼ a quarter in `well`) are discounted the same way.
+        let ly = outcome(&s, "baseline", "discounted");
+        assert!((ly - want / 400.0).abs() < 1e-12, "{name}: {ly}");
+        assert_eq!(
+            s["markov"]["conventions"]["discount"],
+            timing.split('"').nth(1).unwrap_or("start")
+        );
+        let (value, df, pv) = ledger_pv(name);
+        assert_eq!(value, [187.5, 11.71875], "{name}");
+        // Baseline rows count −value; their present values add up to −the exact figure.
+        assert!(
+            (pv.iter().sum::<f64>() + want).abs() < 1e-9,
+            "{name}: {pv:?}"
+        );
+        for i in 0..2 {
+            assert!((-value[i] * df[i] - pv[i]).abs() < 1e-9, "{name}: row {i}");
+        }
+    }
+    // The figures quoted in docs/scenario-format.md.
+    for (delta, quoted) in [(0.0, 194.7683), (0.5, 192.4617), (1.0, 190.1823)] {
+        assert!((by_hand(&flat, delta) - quoted).abs() < 5e-5, "{delta}");
+    }
+    assert!((187.5 + 11.71875 / 1.1 - 198.1534f64).abs() < 5e-5);
+    // By calendar year: every quarter of a year takes the year's factor.
+    let s = run(
+        &write(
+            "q-year",
+            &quarterly("discount = \"year\"", "[discounting]\nrate = 0.1"),
+        ),
+        "q-year",
+        &[],
+    );
+    let want = 187.5 + 11.71875 / 1.1;
+    assert!((cost(&s, "baseline") - want).abs() < 1e-9);
+    let (_, df, _) = ledger_pv("q-year");
+    assert_eq!(df, [1.0, 1.0 / 1.1]);
+    // Mid-year timing of the scenario, discounted at the end of each quarter.
+    let s = run(
+        &write(
+            "q-end-mid",
+            &quarterly(
+                "discount = \"end\"",
+                "[discounting]\nrate = 0.1\ntiming = \"mid\"",
+            ),
+        ),
+        "q-end-mid",
+        &[],
+    );
+    assert!((cost(&s, "baseline") - by_hand(&flat, 1.0)).abs() < 1e-9);
+    // A schedule whose rate changes between the years (10 % in year 0, 5 % after): a point τ
+    // in year 1 is discounted 1/1.1 · 1.05^−(τ − 1).
+    let dir = scratch("markov-q-band");
+    std::fs::write(
+        dir.join("rates.toml"),
+        r#"name = "two rates"
+[[schedule]]
+id = "two-rates"
+name = { en = "Two rates" }
+source = "test"
+band = [{ from = 0, to = 1, rate = 0.10 }, { from = 2, rate = 0.05 }]
+"#,
+    )
+    .unwrap();
+    let banded = |tau: f64| {
+        if tau <= 1.0 {
+            1.1f64.powf(-tau)
+        } else {
+            1.05f64.powf(-(tau - 1.0)) / 1.1
+        }
+    };
+    for (name, timing, delta) in [
+        ("band-start", "start", 0.0),
+        ("band-mid", "mid", 0.5),
+        ("band-end", "end", 1.0),
+    ] {
+        let text = quarterly(
+            &format!("discount = \"{timing}\""),
+            "[catalogues]\ndiscount = \"rates.toml\"\n[discounting]\nschedule = \"two-rates\"",
+        );
+        let f = dir.join(format!("{name}.toml"));
+        std::fs::write(&f, text).unwrap();
+        let s = run(&f, name, &[]);
+        let want = by_hand(&banded, delta);
+        if timing == "mid" {
+            assert!((want - 192.6093).abs() < 5e-5, "as quoted in the docs");
+        }
+        let got = cost(&s, "baseline");
+        assert!((got - want).abs() < 1e-9, "{name}: {got} vs {want}");
+    }
+    // Yearly cycles: discounting at the cycle's start is the year's start, the same numbers.
+    let a = run(
+        &write("y-default", &two_state("", "[discounting]\nrate = 0.1")),
+        "y-default",
+        &[],
+    );
+    let b = run(
+        &write(
+            "y-year",
+            &two_state("discount = \"year\"", "[discounting]\nrate = 0.1"),
+        ),
+        "y-year",
+        &[],
+    );
+    assert_eq!(a["total"], b["total"]);
+}
+
 /// Where the forms overlap they agree: a two-state model (not yet → succeeded, absorbing, in
 /// the first cycle only) gives the ledger of the success-rate scenario.
 #[test]

@@ -821,6 +821,8 @@ impl<'a> Builder<'a> {
             };
         let timing = sc.discounting.timing;
         let discount = discount::factors(&*rate_fn, h as u32, timing);
+        // The rate within each projection year t, r(t + 1).
+        let rates: Vec<f64> = (0..h as u32).map(|t| rate_fn(t + 1)).collect();
 
         // Adjustments.
         let adj = root.key("adjustments");
@@ -861,7 +863,7 @@ impl<'a> Builder<'a> {
             return self.build_states(
                 st,
                 &cohorts,
-                discount,
+                (discount, rates),
                 discount_rate,
                 uplift,
                 reduction,
@@ -1238,7 +1240,7 @@ impl<'a> Builder<'a> {
         mut self,
         st: &crate::markov::spec::States,
         cohorts: &[(i64, usize)],
-        discount: Vec<f64>,
+        (discount, rates): (Vec<f64>, Vec<f64>),
         discount_rate: Option<usize>,
         uplift: Option<usize>,
         reduction: Option<usize>,
@@ -1274,7 +1276,7 @@ impl<'a> Builder<'a> {
                 "optimism-bias adjustments are not applied to [states]; leave [adjustments] out",
             );
         }
-        let markov = self.states(st, cohorts, &discount);
+        let markov = self.states(st, cohorts, &discount, rates, discount_rate);
         if let Some(mk) = &markov
             && self.diags.is_empty()
         {

@@ -23,8 +23,15 @@ pub const COLUMNS: &[&str] = &[
     "present_value",
 ];
 
-/// Build the ledger from the flows of one draw (`[cell, year]`).
-pub fn ledger(model: &Model, flows: ArrayView2<f64>) -> PolarsResult<DataFrame> {
+/// Build the ledger from the flows of one draw (`[cell, year]`), with `flows_pv` the same flows
+/// restated for discounting where they are ([`crate::model::Flows::pv`]): a row's present value
+/// is then its restated increment times the year's factor, and its `discount_factor` the
+/// effective one, present_value / incremental.
+pub fn ledger(
+    model: &Model,
+    flows: ArrayView2<f64>,
+    flows_pv: Option<ArrayView2<f64>>,
+) -> PolarsResult<DataFrame> {
     let h = model.horizon();
     let n = model.cells.len() * h;
     let mut year = Vec::with_capacity(n);
@@ -59,8 +66,21 @@ pub fn ledger(model: &Model, flows: ArrayView2<f64>) -> PolarsResult<DataFrame> 
             dept.push(model.departments[cell.department].id.as_str());
             value.push(v);
             incr.push(inc);
-            df.push(model.discount[t]);
-            pv.push(inc * model.discount[t] + 0.0);
+            match flows_pv {
+                None => {
+                    df.push(model.discount[t]);
+                    pv.push(inc * model.discount[t] + 0.0);
+                }
+                Some(fp) => {
+                    let p = cell.arm.sign() * fp[[c, t]] * model.discount[t] + 0.0;
+                    df.push(if inc != 0.0 {
+                        p / inc
+                    } else {
+                        model.discount[t]
+                    });
+                    pv.push(p);
+                }
+            }
         }
     }
     DataFrame::new_infer_height(vec![

@@ -122,17 +122,34 @@ investing departments) × PV gain of department j, where the gain is the PV bene
 negative PV investment (replaced services exceeding own costs); rows sum to each investing \
 department's share of all gains";
 
-/// Metrics of one draw: `flows` is `[cell, year]`, discounted with the model's factors.
-pub fn compute(model: &Model, flows: ArrayView2<f64>, participants: f64, outcomes: f64) -> Results {
-    compute_with(model, &model.discount, flows, participants, outcomes)
+/// Metrics of one draw: `flows` is `[cell, year]`, discounted with the model's factors;
+/// `flows_pv` the same flows restated for discounting where they are ([`crate::model::Flows::pv`]).
+pub fn compute(
+    model: &Model,
+    flows: ArrayView2<f64>,
+    flows_pv: Option<ArrayView2<f64>>,
+    participants: f64,
+    outcomes: f64,
+) -> Results {
+    compute_with(
+        model,
+        &model.discount,
+        flows,
+        flows_pv,
+        participants,
+        outcomes,
+    )
 }
 
 /// Metrics of one draw with the discount factors `df` of each projection year (those of the
-/// draw's discount rate, where the rate is an input).
+/// draw's discount rate, where the rate is an input). Present values come from `flows_pv`
+/// where given (flows restated for discounting at each cycle's point), undiscounted sums from
+/// `flows`.
 pub fn compute_with(
     model: &Model,
     df: &[f64],
     flows: ArrayView2<f64>,
+    flows_pv: Option<ArrayView2<f64>>,
     participants: f64,
     outcomes: f64,
 ) -> Results {
@@ -141,37 +158,45 @@ pub fn compute_with(
     let nd = model.departments.len();
     // Group g: 0 = total, 1..=na actors, na+1.. departments.
     let ng = 1 + na + nd;
-    let mut cost = vec![0.0; ng * h];
-    let mut benefit = vec![0.0; ng * h];
-    let mut present = vec![false; ng];
-    present[0] = true;
-    for (c, cell) in model.cells.iter().enumerate() {
-        let s = cell.arm.sign();
-        // The total is the public sector's: a non-public actor's cells go to its own groups.
-        let all = [1 + cell.actor, 1 + na + cell.department, 0];
-        let groups = if model.actors[cell.actor].public {
-            &all[..]
-        } else {
-            &all[..2]
-        };
-        for &g in groups {
-            present[g] = true;
-        }
-        for t in 0..h {
-            let v = s * flows[[c, t]];
-            let target = match cell.component.kind() {
-                Kind::Investment => &mut cost,
-                Kind::Consequence => &mut benefit,
+    let sums = |flows: ArrayView2<f64>| {
+        let mut cost = vec![0.0; ng * h];
+        let mut benefit = vec![0.0; ng * h];
+        for (c, cell) in model.cells.iter().enumerate() {
+            let s = cell.arm.sign();
+            // The total is the public sector's: a non-public actor's cells go to its own groups.
+            let all = [1 + cell.actor, 1 + na + cell.department, 0];
+            let groups = if model.actors[cell.actor].public {
+                &all[..]
+            } else {
+                &all[..2]
             };
-            let delta = match cell.component.kind() {
-                Kind::Investment => v,
-                Kind::Consequence => -v,
-            };
-            for &g in groups {
-                target[g * h + t] += delta;
+            for t in 0..h {
+                let v = s * flows[[c, t]];
+                let target = match cell.component.kind() {
+                    Kind::Investment => &mut cost,
+                    Kind::Consequence => &mut benefit,
+                };
+                let delta = match cell.component.kind() {
+                    Kind::Investment => v,
+                    Kind::Consequence => -v,
+                };
+                for &g in groups {
+                    target[g * h + t] += delta;
+                }
             }
         }
+        (cost, benefit)
+    };
+    let mut present = vec![false; ng];
+    present[0] = true;
+    for cell in &model.cells {
+        present[1 + cell.actor] = true;
+        present[1 + na + cell.department] = true;
     }
+    let (cost, benefit) = sums(flows);
+    let restated = flows_pv.map(sums);
+    let (cost_b, benefit_b) = restated.as_ref().map_or((&cost, &benefit), |(c, b)| (c, b));
+    let part = |v: &[f64], g: usize| v[g * h..(g + 1) * h].to_vec();
     let group = |g: usize, id: &str, name: &str, actor: Option<String>, public: bool| GroupResult {
         id: id.to_string(),
         name: name.to_string(),
@@ -180,14 +205,14 @@ pub fn compute_with(
         metrics: group_metrics(
             model,
             df,
-            &cost[g * h..(g + 1) * h],
-            &benefit[g * h..(g + 1) * h],
+            [&part(&cost, g), &part(&benefit, g)],
+            [&part(cost_b, g), &part(benefit_b, g)],
         ),
         years: year_rows(
             model,
             df,
-            &cost[g * h..(g + 1) * h],
-            &benefit[g * h..(g + 1) * h],
+            [&part(&cost, g), &part(&benefit, g)],
+            [&part(cost_b, g), &part(benefit_b, g)],
         ),
     };
     let total = group(0, "total", "Total (public sector)", None, true);
@@ -253,13 +278,20 @@ fn who_pays_who_gains(depts: &[GroupResult]) -> WhoPaysWhoGains {
     }
 }
 
-fn year_rows(model: &Model, df: &[f64], cost: &[f64], benefit: &[f64]) -> Vec<YearRow> {
+/// Year rows of a group: `[cost, benefit]` undiscounted and as discounted (restated).
+fn year_rows(
+    model: &Model,
+    df: &[f64],
+    [cost, benefit]: [&[f64]; 2],
+    [cost_b, benefit_b]: [&[f64]; 2],
+) -> Vec<YearRow> {
     let mut cum = 0.0;
     (0..model.horizon())
         .map(|t| {
             let df = df[t];
             let net = benefit[t] - cost[t];
-            cum += net * df;
+            let net_pv = (benefit_b[t] - cost_b[t]) * df;
+            cum += net_pv;
             YearRow {
                 year: t as u32,
                 calendar_year: model.years[t],
@@ -267,19 +299,25 @@ fn year_rows(model: &Model, df: &[f64], cost: &[f64], benefit: &[f64]) -> Vec<Ye
                 cost: cost[t],
                 benefit: benefit[t],
                 net,
-                net_pv: net * df,
+                net_pv,
                 cumulative_net_pv: cum,
             }
         })
         .collect()
 }
 
-fn group_metrics(model: &Model, df: &[f64], cost: &[f64], benefit: &[f64]) -> Metrics {
-    let cost_pv: f64 = cost.iter().zip(df).map(|(c, d)| c * d).sum();
-    let benefit_pv: f64 = benefit.iter().zip(df).map(|(b, d)| b * d).sum();
+/// Metrics of a group: `[cost, benefit]` undiscounted and as discounted (restated).
+fn group_metrics(
+    model: &Model,
+    df: &[f64],
+    [cost, benefit]: [&[f64]; 2],
+    [cost_b, benefit_b]: [&[f64]; 2],
+) -> Metrics {
+    let cost_pv: f64 = cost_b.iter().zip(df).map(|(c, d)| c * d).sum();
+    let benefit_pv: f64 = benefit_b.iter().zip(df).map(|(b, d)| b * d).sum();
     let npv = benefit_pv - cost_pv;
     let net_pv: Vec<f64> = (0..cost.len())
-        .map(|t| (benefit[t] - cost[t]) * df[t])
+        .map(|t| (benefit_b[t] - cost_b[t]) * df[t])
         .collect();
     let net: Vec<f64> = (0..cost.len()).map(|t| benefit[t] - cost[t]).collect();
     let pb = payback(&net_pv);
@@ -452,7 +490,8 @@ pub fn batch_with(
     let na = model.actors.len();
     let nd = model.departments.len();
     let ng = 1 + na + nd;
-    let vals = flows.values.as_slice().expect("standard layout");
+    // Every metric of a draw is discounted: the flows as they are discounted.
+    let vals = flows.pv().as_slice().expect("standard layout");
     // [group, year, draw] sums of cost and benefit, added cell by cell as compute() does.
     let cost = zeros(&mut scratch.cost, ng * h * n);
     let benefit = zeros(&mut scratch.benefit, ng * h * n);

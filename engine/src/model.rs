@@ -309,6 +309,11 @@ pub struct Flows {
     /// `[cell, year, draw]`, kr. in price-year prices; expenditure +, saving −. Draws are
     /// innermost so that every term updates contiguous memory.
     pub values: Array3<f64>,
+    /// `values` restated for discounting: the amounts that, times their year's discount factor,
+    /// give their exact present value. Empty, and then the same as `values`, unless a
+    /// state-transition model discounts cycles at points other than their year's (cycles
+    /// shorter than a year, `crate::markov::CycleDiscount`); see [`Flows::pv`].
+    pub values_pv: Array3<f64>,
     /// Participants per draw.
     pub participants: Array1<f64>,
     /// Net additional successful outcomes (intervention − baseline) per draw.
@@ -333,6 +338,20 @@ impl Flows {
     /// The flows of draw `d`, `[cell, year]`.
     pub fn draw(&self, d: usize) -> ArrayView2<'_, f64> {
         self.values.index_axis(Axis(2), d)
+    }
+
+    /// The flows as they are discounted (`values_pv` where they are restated, else `values`).
+    pub fn pv(&self) -> &Array3<f64> {
+        if self.values_pv.is_empty() {
+            &self.values
+        } else {
+            &self.values_pv
+        }
+    }
+
+    /// The restated flows of draw `d`, when the flows are restated.
+    pub fn draw_pv(&self, d: usize) -> Option<ArrayView2<'_, f64>> {
+        (!self.values_pv.is_empty()).then(|| self.values_pv.index_axis(Axis(2), d))
     }
 }
 
@@ -405,9 +424,22 @@ impl Model {
                 outcomes[d] += arm.sign() * s;
             }
         }
+        let restates = self.markov.as_ref().is_some_and(|mk| mk.discount.restates);
+        if restates {
+            // The terms' flows are discounted by year; the state-transition flows are added
+            // restated below.
+            if out.values_pv.dim() == out.values.dim() {
+                out.values_pv.assign(&out.values);
+            } else {
+                out.values_pv = out.values.clone();
+            }
+        } else if !out.values_pv.is_empty() {
+            out.values_pv = Array3::zeros((0, 0, 0));
+        }
         if let Some(mk) = &self.markov {
             let vals = out.values.as_slice_mut().expect("standard layout");
-            mk.evaluate(&tt, h, vals, &mut out.markov);
+            let pv = restates.then(|| out.values_pv.as_slice_mut().expect("standard layout"));
+            mk.evaluate(&tt, h, vals, pv, &mut out.markov);
             mk.participants(&tt, &mut scalar);
             for (p, s) in participants.iter_mut().zip(&scalar) {
                 *p += s;

@@ -113,6 +113,8 @@ pub struct Run {
     pub summary: Summary,
     /// Flows at base values, `[cell, year]`.
     pub flows: ndarray::Array2<f64>,
+    /// The same restated for discounting, where they are (`crate::model::Flows::pv`).
+    pub flows_pv: Option<ndarray::Array2<f64>>,
     /// Per-draw metrics of the Monte Carlo run, if any.
     pub draws: Option<Draws>,
     /// A readable name of every input (θ slot), for charts: the scenario line's name in place of
@@ -182,7 +184,14 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     let theta = model.base_theta();
     let f = model.evaluate(theta.view());
     let flows = f.draw(0).to_owned();
-    let results = compute(&model, flows.view(), f.participants[0], f.outcomes[0]);
+    let flows_pv = f.draw_pv(0).map(|v| v.to_owned());
+    let results = compute(
+        &model,
+        flows.view(),
+        flows_pv.as_ref().map(|v| v.view()),
+        f.participants[0],
+        f.outcomes[0],
+    );
     let budget = model
         .budget
         .as_ref()
@@ -194,7 +203,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
     });
     let interval = mc.map_or(McOptions::default().interval, |o| o.interval);
     let sensitivity = Some(analyse(&model, interval, &switch));
-    let markov = crate::markov::results::report(&model, flows.view(), &f).map(|mut r| {
+    let markov = crate::markov::results::report(&model, &f).map(|mut r| {
         if let Some(d) = &draws {
             r.uncertainty = crate::markov::results::uncertainty(&model, d, interval, &r);
         }
@@ -236,6 +245,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         model,
         summary,
         flows,
+        flows_pv,
         draws,
         input_labels,
         input_labels_da,
@@ -353,7 +363,12 @@ impl Run {
         let summary =
             serde_json::to_vec_pretty(&self.summary).map_err(|e| out_err("summary.json", e))?;
         files.push(("summary.json".to_string(), summary));
-        let mut df = ledger(&self.model, self.flows.view()).map_err(|e| out_err("ledger", e))?;
+        let mut df = ledger(
+            &self.model,
+            self.flows.view(),
+            self.flows_pv.as_ref().map(|v| v.view()),
+        )
+        .map_err(|e| out_err("ledger", e))?;
         let parquet = parquet_bytes(&mut df).map_err(|e| out_err("ledger.parquet", e))?;
         files.push(("ledger.parquet".to_string(), parquet));
         let csv = csv_bytes(&mut df).map_err(|e| out_err("ledger.csv", e))?;
@@ -420,6 +435,8 @@ impl Run {
                 "correction_applies_to": m.conventions.correction_applies_to,
                 "cost_weights": m.conventions.cost_weights,
                 "outcome_weights": m.conventions.outcome_weights,
+                "discount": m.conventions.discount,
+                "discount_offsets": m.conventions.discount_offsets,
             });
         }
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| out_err(MANIFEST, e))?;

@@ -207,8 +207,40 @@ proptest! {
         for (a, b) in f1.values.iter().zip(f2.values.iter()) {
             prop_assert!((2.0 * a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} {b}");
         }
+        for (a, b) in f1.pv().iter().zip(f2.pv().iter()) {
+            prop_assert!((2.0 * a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} {b}");
+        }
         for (a, b) in f1.markov.outcomes.iter().zip(&f2.markov.outcomes) {
             prop_assert!((2.0 * a - b).abs() <= 1e-12 * a.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn discounting_later_in_the_cycle_never_raises_a_present_value(sp in spec()) {
+        // What falls in a year does not depend on where in the cycle it is discounted; its
+        // present value shrinks (in size) from the cycle's start to its middle to its end.
+        let with = |at: &str| {
+            let t = text(&sp, 1.0, None)
+                .replace("[states.timing]\n", &format!("[states.timing]\ndiscount = \"{at}\"\n"));
+            let m = model(&t);
+            let f = m.evaluate(m.base_theta().view());
+            (f.values.clone(), f.pv().clone(), f.markov.outcomes.clone())
+        };
+        let (v0, p0, o0) = with("start");
+        let (v1, p1, o1) = with("mid");
+        let (v2, p2, o2) = with("end");
+        let (v3, _, _) = with("year");
+        for (((a, b), c), d) in v0.iter().zip(&v1).zip(&v2).zip(&v3) {
+            let tol = 1e-9 * a.abs().max(1.0);
+            prop_assert!((a - b).abs() <= tol && (a - c).abs() <= tol && (a - d).abs() <= tol);
+        }
+        for ((a, b), c) in p0.iter().zip(&p1).zip(&p2) {
+            let tol = 1e-9 * a.abs().max(1.0);
+            prop_assert!(a.abs() + tol >= b.abs() && b.abs() + tol >= c.abs(), "{a} {b} {c}");
+            prop_assert!(a * b >= 0.0 && b * c >= 0.0);
+        }
+        for ((a, b), c) in o0.iter().zip(&o1).zip(&o2) {
+            prop_assert!(*a + 1e-12 >= *b && *b + 1e-12 >= *c, "{a} {b} {c}");
         }
     }
 
@@ -271,4 +303,75 @@ proptest! {
             }
         }
     }
+}
+
+/// A discount rate that is itself an input: each draw discounts every quarter at its own rate,
+/// costs and outcomes alike. By hand: cost 400 a year in `well` of the intervention arm, well →
+/// dead with p = ½ a quarter, 8 quarters, discounted mid-quarter: NPV = −Σ_k 100·½^k·(1 +
+/// r)^−(k + ½)/4, and life-years Σ_k ¼·½^k·(1 + r)^−(k + ½)/4.
+#[test]
+fn a_drawn_rate_discounts_each_cycle_at_the_draws_rate() {
+    let m = model(
+        r#"name = "drawn rate"
+price_year = 2025
+first_year = 2025
+horizon = 2
+[discounting]
+rate = { value = 0.1, dist = "uniform", min = 0.0, max = 0.2 }
+[[cohort]]
+start = 2025
+participants = 1
+[states]
+names = ["well", "dead"]
+cycle = "quarter"
+cycles = 8
+initial = { well = 1 }
+[states.timing]
+discount = "mid"
+[states.arm.baseline]
+[[states.arm.baseline.matrix]]
+rows.well = { dead = 0.5 }
+rows.dead = {}
+[states.arm.intervention]
+[[states.cost]]
+name = "care"
+state = "well"
+arm = "intervention"
+amount = 400
+actor = "region"
+[[states.outcome]]
+name = "life-years"
+values = { well = 1 }
+"#,
+    );
+    let slot = m.discount_rate.expect("the rate is an input");
+    let rates = [0.0, 0.05, 0.1, 0.15];
+    let mut theta = ndarray::Array2::zeros((rates.len(), m.params.len()));
+    for (d, &r) in rates.iter().enumerate() {
+        theta.row_mut(d).assign(&m.base_theta().row(0));
+        theta[[d, slot]] = r;
+    }
+    let f = m.evaluate(theta.view());
+    let draws = engine::metrics::batch(&m, &f, theta.view());
+    let n = rates.len();
+    for (d, &r) in rates.iter().enumerate() {
+        let factor = |k: i32| (1.0 + r).powf(-(k as f64 + 0.5) / 4.0);
+        let cost: f64 = (0..8).map(|k| 100.0 * 0.5f64.powi(k) * factor(k)).sum();
+        let ly: f64 = (0..8).map(|k| 0.25 * 0.5f64.powi(k) * factor(k)).sum();
+        let npv = draws.total.npv[d];
+        assert!((npv + cost).abs() < 1e-9, "rate {r}: {npv} vs {}", -cost);
+        // Outcomes `[arm][outcome][draw]`: the intervention arm's life-years.
+        let got = f.markov.outcomes[n + d];
+        assert!((got - ly).abs() < 1e-12, "rate {r}: {got} vs {ly}");
+    }
+    // The base draw (r = 0.1, the base value) is what the deterministic run reports.
+    let base = m.evaluate(m.base_theta().view());
+    let r = engine::metrics::compute(
+        &m,
+        base.draw(0),
+        base.draw_pv(0),
+        base.participants[0],
+        base.outcomes[0],
+    );
+    assert!((r.total.metrics.npv - draws.total.npv[2]).abs() < 1e-9);
 }

@@ -178,7 +178,7 @@ proptest! {
     fn sums_by_department_and_by_actor_equal_totals(s in spec()) {
         let m = model(&toml_of(&s, 1.0, 1.0));
         let f = m.evaluate(m.base_theta().view());
-        let r = compute(&m, f.draw(0), f.participants[0], f.outcomes[0]);
+        let r = compute(&m, f.draw(0), f.draw_pv(0), f.participants[0], f.outcomes[0]);
         // The total is the public sector's: sum the groups of public actors.
         let public = |actor: &str| m.actors.iter().any(|a| a.id == actor && a.public);
         let actors: Vec<_> = r.by_actor.iter().filter(|g| public(&g.id)).collect();
@@ -198,7 +198,7 @@ proptest! {
             }
         }
         // The ledger's present values of public actors add up to minus the NPV.
-        let df = engine::ledger::ledger(&m, f.draw(0)).unwrap();
+        let df = engine::ledger::ledger(&m, f.draw(0), f.draw_pv(0)).unwrap();
         let pv = df.column("present_value").unwrap().f64().unwrap();
         let is_public = df.column("public").unwrap().bool().unwrap();
         let sum: f64 = (0..df.height())
@@ -233,14 +233,14 @@ proptest! {
     fn zero_success_leaves_only_the_net_intervention_costs(s in spec()) {
         let m = model(&toml_of(&s, 1.0, 0.0));
         let f = m.evaluate(m.base_theta().view());
-        let r = compute(&m, f.draw(0), f.participants[0], f.outcomes[0]);
+        let r = compute(&m, f.draw(0), f.draw_pv(0), f.participants[0], f.outcomes[0]);
         prop_assert_eq!(r.total.metrics.benefit_pv, 0.0);
         prop_assert_eq!(r.net_outcomes, 0.0);
         prop_assert!(close(r.total.metrics.npv, -r.total.metrics.cost_pv));
         // What remains is exactly costs + start-up − replaced services.
         let full = model(&toml_of(&s, 1.0, 1.0));
         let g = full.evaluate(full.base_theta().view());
-        let r2 = compute(&full, g.draw(0), g.participants[0], g.outcomes[0]);
+        let r2 = compute(&full, g.draw(0), g.draw_pv(0), g.participants[0], g.outcomes[0]);
         prop_assert!(close(r.total.metrics.cost_pv, r2.total.metrics.cost_pv));
     }
 
@@ -267,7 +267,7 @@ proptest! {
                 Some(j) => m.discount_at(theta[[d, j]]),
                 None => m.discount.clone(),
             };
-            let r = engine::metrics::compute_with(&m, &df, f.draw(d), f.participants[d], f.outcomes[d]);
+            let r = engine::metrics::compute_with(&m, &df, f.draw(d), f.draw_pv(d), f.participants[d], f.outcomes[d]);
             let groups = std::iter::once((&r.total, &b.total))
                 .chain(r.by_actor.iter().zip(&b.by_actor))
                 .chain(r.by_department.iter().zip(&b.by_department));

@@ -403,9 +403,13 @@ impl RunResult {
     fn ledger(&self, py: Python<'_>) -> PyResult<ArrowStream> {
         let run = &self.run;
         guarded(py, || {
-            engine::ledger::ledger(&run.model, run.flows.view())
-                .map(stream)
-                .map_err(|e| invalid("ledger", e.to_string()))
+            engine::ledger::ledger(
+                &run.model,
+                run.flows.view(),
+                run.flows_pv.as_ref().map(|v| v.view()),
+            )
+            .map(stream)
+            .map_err(|e| invalid("ledger", e.to_string()))
         })
     }
 

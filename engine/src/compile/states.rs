@@ -398,12 +398,15 @@ impl<'a> Builder<'a> {
     }
 
     /// Compile `[states]`. `cohorts` are (projection year of entry, θ slot of its size);
-    /// `discount` the scenario's factors by projection year.
+    /// `discount` the scenario's factors by projection year, `rates` its rate within each
+    /// projection year and `rate_slot` the θ slot of a constant rate that is an input.
     pub(super) fn states(
         &mut self,
         st: &ms::States,
         cohorts: &[(i64, usize)],
         discount: &[f64],
+        rates: Vec<f64>,
+        rate_slot: Option<usize>,
     ) -> Option<Compiled> {
         let h = discount.len();
         let root = FieldPath::root().key("states");
@@ -788,6 +791,7 @@ impl<'a> Builder<'a> {
                 name: o.name.clone(),
                 values,
                 discount,
+                rate: o.discount_rate.filter(|r| r.is_finite() && *r > -1.0),
                 discounting,
                 sign: match o.better {
                     ms::Better::Higher => 1.0,
@@ -865,6 +869,17 @@ impl<'a> Builder<'a> {
                 per_year,
             ),
             acceptability,
+            discount: markov::CycleDiscount::new(
+                tm.discount.unwrap_or(match self.sc.discounting.timing {
+                    Timing::Start => ms::CycleDiscounting::Start,
+                    Timing::Mid => ms::CycleDiscounting::Mid,
+                    Timing::End => ms::CycleDiscounting::End,
+                }),
+                per_year,
+                self.sc.discounting.timing,
+                rates,
+                rate_slot.map(|j| (j, self.params[j].value)),
+            ),
         })
     }
 

@@ -9,8 +9,11 @@
 //!
 //! Values are booked into the ledger's cells by calendar year: element e of the weighted trace
 //! (a cycle, or a trace point under a point-based within-cycle correction) falls in year
-//! `start + cycle(e) / cycles_per_year`. The core then discounts by year with the scenario's
-//! schedule and timing, exactly as for the success-rate form.
+//! `start + cycle(e) / cycles_per_year`. The core discounts by year with the scenario's
+//! schedule and timing, exactly as for the success-rate form. Where cycles are discounted at
+//! their own points in time ([`CycleDiscount`]) and those differ from the year's, the flows are
+//! also booked *restated*: each element's value times the ratio of its own factor to its year's,
+//! so that the year's factor gives the element's exact present value (`Flows::values_pv`).
 
 pub mod results;
 pub mod sim;
@@ -18,7 +21,7 @@ pub mod spec;
 
 use crate::model::Arm;
 use serde::Serialize;
-pub use spec::{AppliesTo, Correction, CycleLength, Form, TransitionTiming};
+pub use spec::{AppliesTo, Correction, CycleDiscounting, CycleLength, Form, TransitionTiming};
 
 /// Tolerance of a row sum (and of the initial distribution's sum) against 1.
 pub const ROW_TOLERANCE: f64 = 1e-6;
@@ -123,6 +126,9 @@ pub struct OutcomeC {
     pub values: [Vec<Option<usize>>; 2],
     /// Discount factor of each projection year.
     pub discount: Vec<f64>,
+    /// Its own constant rate, when it has one (`discount_rate`); None: the scenario's.
+    #[serde(skip)]
+    pub rate: Option<f64>,
     /// How it is discounted, in words.
     pub discounting: String,
     /// +1 when more is better, −1 when less is (the gain is then units avoided).
@@ -157,6 +163,75 @@ pub struct Compiled {
     pub outcome_elements: Vec<Element>,
     /// Values per outcome unit of the acceptability curve: (max, steps); None for the default.
     pub acceptability: Option<(f64, u32)>,
+    /// Where in a cycle its flows are discounted.
+    pub discount: CycleDiscount,
+}
+
+/// Where in a cycle its flows are discounted (`[states.timing] discount`), and what that needs.
+///
+/// A flow of cycle position p (cycle mod cycles per year) booked in projection year t is
+/// discounted at t + `offsets[p]` years; the exact factor is D(t)·(1 + r)^−offsets[p], r the rate
+/// within year t (r(t + 1) of the schedule, or the constant rate). The year's own factor is
+/// D(t)·(1 + r)^−`year_offset`, so the ratio of the two is (1 + r)^−(offsets[p] − year_offset).
+#[derive(Debug, Clone)]
+pub struct CycleDiscount {
+    pub at: CycleDiscounting,
+    /// The scenario's timing of a year's flows.
+    pub timing: crate::scenario::Timing,
+    /// Years from the start of a calendar year to the discount point of each cycle position.
+    pub offsets: Vec<f64>,
+    /// Years from the start of a calendar year to the point of the year's own factor (the
+    /// scenario's timing: 0, ½ or 1).
+    pub year_offset: f64,
+    /// The rate within each projection year t, r(t + 1), at base values.
+    pub rates: Vec<f64>,
+    /// θ slot of a constant rate that is an input, and its base value.
+    pub rate_slot: Option<(usize, f64)>,
+    /// Whether some cycle's discount point differs from its year's: flows are then restated.
+    pub restates: bool,
+}
+
+impl CycleDiscount {
+    /// Where cycles of `per_year` per year are discounted, against the year's offset.
+    pub fn new(
+        at: CycleDiscounting,
+        per_year: usize,
+        timing: crate::scenario::Timing,
+        rates: Vec<f64>,
+        rate_slot: Option<(usize, f64)>,
+    ) -> CycleDiscount {
+        use crate::scenario::Timing;
+        let per_year = per_year.max(1);
+        let year_offset = match timing {
+            Timing::Start => 0.0,
+            Timing::Mid => 0.5,
+            Timing::End => 1.0,
+        };
+        let within = match at {
+            CycleDiscounting::Start => Some(0.0),
+            CycleDiscounting::Mid => Some(0.5),
+            CycleDiscounting::End => Some(1.0),
+            CycleDiscounting::Year => None,
+        };
+        let offsets: Vec<f64> = (0..per_year)
+            .map(|p| within.map_or(year_offset, |w| (p as f64 + w) / per_year as f64))
+            .collect();
+        let restates = offsets.iter().any(|&o| o != year_offset);
+        CycleDiscount {
+            at,
+            timing,
+            offsets,
+            year_offset,
+            rates,
+            rate_slot,
+            restates,
+        }
+    }
+
+    /// The ratio of a discount point's factor to its year's at rate `r`: (1 + r)^−(o − year).
+    pub fn ratio(&self, p: usize, r: f64) -> f64 {
+        (1.0 + r).powf(-(self.offsets[p] - self.year_offset))
+    }
 }
 
 /// The conventions of a state-transition run, written into the summary and the manifest.
@@ -173,6 +248,11 @@ pub struct MarkovConventions {
     /// counts ½ of each of its two points).
     pub cost_weights: Vec<f64>,
     pub outcome_weights: Vec<f64>,
+    /// Where in a cycle its flows are discounted: `start`, `mid`, `end` or `year`.
+    pub discount: &'static str,
+    /// Years from the start of a calendar year to the discount point of the cycles at each
+    /// position within the year (cycle mod cycles per year).
+    pub discount_offsets: Vec<f64>,
     pub row_tolerance: f64,
     pub rules: Vec<&'static str>,
 }
@@ -192,8 +272,15 @@ pub const RULES: &[&str] = &[
     "values are per year in a state and count Δt per cycle; an element of the trace is booked \
      in the calendar year of its cycle (entry year + cycle / cycles per year); elements after \
      the last projection year are not booked",
-    "discounting is by calendar year with the scenario's schedule and timing; with yearly cycles \
-     timing start / mid / end discounts cycle k by k / k + ½ / k + 1 years from entry",
+    "discounting is at each cycle's start, middle or end (`discount`, default the scenario's \
+     timing): cycle k of a cohort entering in year s is discounted s + (k + 0, ½ or 1)·Δt years \
+     with the scenario's schedule, the rate of the year the point falls in; a trace point j of a \
+     point-based correction counts as cycle j; a transition's one-off cost is discounted with \
+     its cycle; `discount = \"year\"` gives every cycle of a calendar year that year's factor",
+    "the ledger's value is what falls in the calendar year, undiscounted; its present_value is \
+     exact at the cycles' discount points, and its discount_factor is present_value / \
+     incremental (the year's factor unless cycles shorter than a year are discounted at their \
+     own points)",
 ];
 
 impl Compiled {
@@ -232,6 +319,8 @@ impl Compiled {
             },
             cost_weights: self.weights(&self.cost_elements),
             outcome_weights: self.weights(&self.outcome_elements),
+            discount: self.discount.at.as_str(),
+            discount_offsets: self.discount.offsets.clone(),
             row_tolerance: ROW_TOLERANCE,
             rules: RULES.to_vec(),
         }

@@ -7,7 +7,6 @@ use super::{ARMS, MarkovConventions};
 use crate::metrics::Draws;
 use crate::model::{Flows, Kind, Model};
 use crate::montecarlo::{Stat, stat};
-use ndarray::ArrayView2;
 use serde::Serialize;
 
 /// The per-draw outcome totals of a chunk as `[draw][arm][outcome]`.
@@ -171,9 +170,10 @@ fn statement(name: &str, currency: &str, dc: f64, de: f64) -> String {
     }
 }
 
-/// The deterministic report: `flows` are the base-value flows `[cell, year]` and `f` the base
-/// evaluation (draw 0).
-pub fn report(model: &Model, flows: ArrayView2<f64>, f: &Flows) -> Option<MarkovReport> {
+/// The deterministic report from the base evaluation `f` (draw 0).
+pub fn report(model: &Model, f: &Flows) -> Option<MarkovReport> {
+    let flows = f.draw(0);
+    let flows_pv = f.pv().index_axis(ndarray::Axis(2), 0);
     let mk = model.markov.as_ref()?;
     let h = model.horizon();
     let mut arms = Vec::new();
@@ -185,7 +185,7 @@ pub fn report(model: &Model, flows: ArrayView2<f64>, f: &Flows) -> Option<Markov
             }
             for t in 0..h {
                 let v = flows[[c, t]];
-                let p = v * model.discount[t];
+                let p = flows_pv[[c, t]] * model.discount[t];
                 pv += p;
                 nom += v;
                 match cell.component.kind() {

@@ -17,6 +17,12 @@ pub struct MarkovFlows {
     probs: Vec<f64>,
     acc: Vec<f64>,
     tmp: Vec<f64>,
+    /// Ratios of discount points' factors to their years' at each draw's rate, `[p][draw]`.
+    ratio: Vec<f64>,
+    /// The scenario's year factors at each draw's rate, `[year][draw]`.
+    year_df: Vec<f64>,
+    sum: Vec<f64>,
+    sum_pv: Vec<f64>,
 }
 
 fn zeroed(v: &mut Vec<f64>, len: usize) {
@@ -42,10 +48,18 @@ impl Compiled {
     }
 
     /// Evaluate a chunk of draws: `tt` is θ as `[param, draw]`; flows are added into `values`
-    /// (`[cell, year, draw]`, horizon `h`).
+    /// (`[cell, year, draw]`, horizon `h`) and, restated for discounting at each cycle's own
+    /// point, into `values_pv`, which must be given exactly when `self.discount.restates`.
     // Several slices of one length are indexed in step.
     #[allow(clippy::needless_range_loop)]
-    pub fn evaluate(&self, tt: &Array2<f64>, h: usize, values: &mut [f64], out: &mut MarkovFlows) {
+    pub fn evaluate(
+        &self,
+        tt: &Array2<f64>,
+        h: usize,
+        values: &mut [f64],
+        mut values_pv: Option<&mut [f64]>,
+        out: &mut MarkovFlows,
+    ) {
         let n = tt.ncols();
         let s = self.n_states();
         let k = self.cycles;
@@ -90,21 +104,97 @@ impl Compiled {
             }
         }
 
-        // 3. Values booked by year since entry, then into the cells by cohort.
+        // 3. Values accumulated by year since entry and, where flows are restated, by the
+        //    cycle's position within the year; then booked into the cells by cohort.
         let ny = self.years_since_entry();
-        let trace = &out.trace;
-        let acc = &mut out.acc;
+        let per_year = self.cycle.per_year() as usize;
+        let cd = &self.discount;
+        let restate = values_pv.is_some();
+        let np = if restate { per_year } else { 1 };
+        let pos = |cycle: usize| if restate { cycle % per_year } else { 0 };
+        let MarkovFlows {
+            ref mut outcomes,
+            ref mut outcomes_nominal,
+            ref trace,
+            ref mut acc,
+            ref mut ratio,
+            ref mut year_df,
+            ref mut sum,
+            ref mut sum_pv,
+            ..
+        } = *out;
+        // The scenario's rate in each draw, when it is an input that moves in this chunk.
+        let drawn = cd
+            .rate_slot
+            .map(|(j, base)| (row(j), base))
+            .filter(|(r, base)| r.iter().any(|x| x != base))
+            .map(|(r, _)| r);
+        // Ratios of a discount point's factor to its year's: `[t][p]` at the schedule's rates,
+        // or `[p][draw]` at each draw's own rate.
+        let ratio_year: Vec<f64> = if restate {
+            (0..h)
+                .flat_map(|t| (0..np).map(move |p| cd.ratio(p, cd.rates[t])))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        zeroed(
+            ratio,
+            if restate && drawn.is_some() {
+                np * n
+            } else {
+                0
+            },
+        );
+        if let (true, Some(r)) = (restate, drawn) {
+            for p in 0..np {
+                for (x, &rr) in ratio[p * n..][..n].iter_mut().zip(r) {
+                    *x = cd.ratio(p, rr);
+                }
+            }
+        }
+        let ratio = &*ratio;
+        let ratio_at = |t: usize, p: usize, d: usize| match drawn {
+            Some(_) => ratio[p * n + d],
+            None => ratio_year[t * np + p],
+        };
+        zeroed(sum, n);
+        zeroed(sum_pv, n);
         let at =
             |a: usize, point: usize, st: usize| &trace[((a * pts + point) * s + st) * n..][..n];
-        let book = |acc: &[f64], cell: usize, constant: f64, slot: usize, values: &mut [f64]| {
+        let mut book = |acc: &[f64],
+                        cell: usize,
+                        constant: f64,
+                        slot: usize,
+                        values: &mut [f64],
+                        mut values_pv: Option<&mut [f64]>| {
             let q = row(slot);
             for &(start, size) in &self.cohorts {
                 let m = row(size);
                 for y in 0..ny.min(h.saturating_sub(start)) {
-                    let src = &acc[y * n..][..n];
-                    let dst = &mut values[(cell * h + start + y) * n..][..n];
-                    for (((x, &mm), &qq), &a) in dst.iter_mut().zip(m).zip(q).zip(src) {
-                        *x += mm * (constant * qq * a);
+                    let t = start + y;
+                    let block = &acc[y * np * n..][..np * n];
+                    let dst = &mut values[(cell * h + t) * n..][..n];
+                    let Some(vp) = values_pv.as_deref_mut() else {
+                        for (((x, &mm), &qq), &a) in dst.iter_mut().zip(m).zip(q).zip(block) {
+                            *x += mm * (constant * qq * a);
+                        }
+                        continue;
+                    };
+                    sum.fill(0.0);
+                    sum_pv.fill(0.0);
+                    for p in 0..np {
+                        let src = &block[p * n..][..n];
+                        for d in 0..n {
+                            sum[d] += src[d];
+                            sum_pv[d] += src[d] * ratio_at(t, p, d);
+                        }
+                    }
+                    let dpv = &mut vp[(cell * h + t) * n..][..n];
+                    for d in 0..n {
+                        let k = m[d] * constant * q[d];
+                        dst[d] += k * sum[d];
+                        dpv[d] += k * sum_pv[d];
                     }
                 }
             }
@@ -114,30 +204,44 @@ impl Compiled {
         for c in &self.costs {
             let key = (c.arm, c.state, c.from, c.to);
             if last == Some(key) {
-                book(acc, c.cell, c.constant, c.slot, values);
+                book(
+                    acc,
+                    c.cell,
+                    c.constant,
+                    c.slot,
+                    values,
+                    values_pv.as_deref_mut(),
+                );
                 continue;
             }
             last = Some(key);
-            zeroed(acc, ny * n);
+            zeroed(acc, ny * np * n);
             for e in &self.cost_elements {
                 if e.cycle < c.from || e.cycle >= c.to {
                     continue;
                 }
+                let i = e.year * np + pos(e.cycle);
                 for &(point, w) in &e.terms {
                     if w == 0.0 {
                         continue;
                     }
                     let src = at(c.arm, point, c.state);
-                    for (x, &v) in acc[e.year * n..][..n].iter_mut().zip(src) {
+                    for (x, &v) in acc[i * n..][..n].iter_mut().zip(src) {
                         *x += w * v;
                     }
                 }
             }
-            book(acc, c.cell, c.constant, c.slot, values);
+            book(
+                acc,
+                c.cell,
+                c.constant,
+                c.slot,
+                values,
+                values_pv.as_deref_mut(),
+            );
         }
-        let per_year = self.cycle.per_year() as usize;
         for t in &self.transition_costs {
-            zeroed(acc, ny * n);
+            zeroed(acc, ny * np * n);
             for c in 0..k {
                 let r = self.arms[t.arm].regime_of_cycle[c];
                 let Some(q) = self.regimes[r]
@@ -149,20 +253,46 @@ impl Compiled {
                 };
                 let p = &probs[(offsets[r] + q) * n..][..n];
                 let src = at(t.arm, c, t.from);
-                let y = c / per_year;
-                for ((x, &v), &pp) in acc[y * n..][..n].iter_mut().zip(src).zip(p) {
+                let i = (c / per_year) * np + pos(c);
+                for ((x, &v), &pp) in acc[i * n..][..n].iter_mut().zip(src).zip(p) {
                     *x += v * pp;
                 }
             }
-            book(acc, t.cell, t.constant, t.slot, values);
+            book(
+                acc,
+                t.cell,
+                t.constant,
+                t.slot,
+                values,
+                values_pv.as_deref_mut(),
+            );
         }
         let no = self.outcomes.len();
-        zeroed(&mut out.outcomes, 2 * no * n);
-        zeroed(&mut out.outcomes_nominal, 2 * no * n);
+        zeroed(outcomes, 2 * no * n);
+        zeroed(outcomes_nominal, 2 * no * n);
+        // The scenario's year factors in each draw, when its rate moves in this chunk.
+        let follows = self.outcomes.iter().any(|o| o.rate.is_none());
+        zeroed(year_df, if follows && drawn.is_some() { h * n } else { 0 });
+        if let (true, Some(r)) = (follows, drawn) {
+            for (d, &rr) in r.iter().enumerate() {
+                let f = crate::discount::factors(&|_| rr, h as u32, cd.timing);
+                for (t, x) in f.into_iter().enumerate() {
+                    year_df[t * n + d] = x;
+                }
+            }
+        }
+        let year_df = &*year_df;
         for (o, oc) in self.outcomes.iter().enumerate() {
+            // Its own ratios when it has its own rate.
+            let own: Vec<f64> = match (restate, oc.rate) {
+                (true, Some(r)) => (0..np).map(|p| cd.ratio(p, r)).collect(),
+                _ => Vec::new(),
+            };
+            let by_draw = oc.rate.is_none() && drawn.is_some();
             for a in 0..2 {
-                zeroed(acc, ny * n);
+                zeroed(acc, ny * np * n);
                 for e in &self.outcome_elements {
+                    let i = e.year * np + pos(e.cycle);
                     for &(point, w) in &e.terms {
                         if w == 0.0 {
                             continue;
@@ -172,24 +302,45 @@ impl Compiled {
                             let Some(slot) = v else { continue };
                             let val = row(*slot);
                             let src = at(a, point, st);
-                            let dst = &mut acc[e.year * n..][..n];
+                            let dst = &mut acc[i * n..][..n];
                             for ((x, &vv), &m) in dst.iter_mut().zip(val).zip(src) {
                                 *x += wdt * vv * m;
                             }
                         }
                     }
                 }
-                let tot = &mut out.outcomes[(a * no + o) * n..][..n];
-                let nom = &mut out.outcomes_nominal[(a * no + o) * n..][..n];
+                let tot = &mut outcomes[(a * no + o) * n..][..n];
+                let nom = &mut outcomes_nominal[(a * no + o) * n..][..n];
                 for &(start, size) in &self.cohorts {
                     let m = row(size);
                     for y in 0..ny.min(h.saturating_sub(start)) {
-                        let src = &acc[y * n..][..n];
-                        let f = oc.discount[start + y];
-                        let both = nom.iter_mut().zip(tot.iter_mut());
-                        for ((no, to), (&mm, &a)) in both.zip(m.iter().zip(src)) {
-                            *no += mm * a;
-                            *to += mm * a * f;
+                        let t = start + y;
+                        let block = &acc[y * np * n..][..np * n];
+                        if !restate && !by_draw {
+                            let f = oc.discount[t];
+                            let both = nom.iter_mut().zip(tot.iter_mut());
+                            for ((no, to), (&mm, &a)) in both.zip(m.iter().zip(block)) {
+                                *no += mm * a;
+                                *to += mm * a * f;
+                            }
+                            continue;
+                        }
+                        for p in 0..np {
+                            let src = &block[p * n..][..n];
+                            for d in 0..n {
+                                let f = if by_draw {
+                                    year_df[t * n + d]
+                                } else {
+                                    oc.discount[t]
+                                };
+                                let r = match (restate, oc.rate) {
+                                    (false, _) => 1.0,
+                                    (true, Some(_)) => own[p],
+                                    (true, None) => ratio_at(t, p, d),
+                                };
+                                nom[d] += m[d] * src[d];
+                                tot[d] += m[d] * src[d] * f * r;
+                            }
                         }
                     }
                 }

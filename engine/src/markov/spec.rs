@@ -155,6 +155,37 @@ pub struct MarkovTiming {
     /// `all` (default), `outcomes` or `costs`.
     #[serde(default)]
     pub correction_applies_to: AppliesTo,
+    /// Where in each cycle its flows are discounted: `start`, `mid` or `end` of the cycle, or
+    /// `year` (every cycle of a calendar year takes that year's factor). Default: the
+    /// scenario's `[discounting] timing`, applied to each cycle.
+    #[serde(default)]
+    pub discount: Option<CycleDiscounting>,
+}
+
+/// Where in a cycle its flows are discounted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CycleDiscounting {
+    /// At the start of the cycle: cycle k is discounted k·Δt years from entry.
+    Start,
+    /// In the middle: (k + ½)·Δt years.
+    Mid,
+    /// At the end: (k + 1)·Δt years.
+    End,
+    /// By calendar year: every cycle of a year takes the year's factor under the scenario's
+    /// timing (the budget-year view).
+    Year,
+}
+
+impl CycleDiscounting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CycleDiscounting::Start => "start",
+            CycleDiscounting::Mid => "mid",
+            CycleDiscounting::End => "end",
+            CycleDiscounting::Year => "year",
+        }
+    }
 }
 
 /// One arm's transition matrices.

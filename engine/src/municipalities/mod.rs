@@ -401,7 +401,13 @@ fn stat_pair(s: &Stat) -> (Option<f64>, Option<f64>) {
 fn base_values(loaded: &Loaded) -> Result<(f64, f64)> {
     let model = loaded.compile()?;
     let f = model.evaluate(model.base_theta().view());
-    let r = compute(&model, f.draw(0), f.participants[0], f.outcomes[0]);
+    let r = compute(
+        &model,
+        f.draw(0),
+        f.draw_pv(0),
+        f.participants[0],
+        f.outcomes[0],
+    );
     Ok((
         r.total.metrics.npv,
         r.net_per_participant.unwrap_or(f64::NAN),
@@ -503,7 +509,13 @@ pub fn run_one(
         Err(e) => return Err(e),
     };
     let f = model.evaluate(model.base_theta().view());
-    let res = compute(&model, f.draw(0), f.participants[0], f.outcomes[0]);
+    let res = compute(
+        &model,
+        f.draw(0),
+        f.draw_pv(0),
+        f.participants[0],
+        f.outcomes[0],
+    );
     row.participants = Some(res.participants);
     row.npv = Some(res.total.metrics.npv);
     row.npv_per_participant = res.net_per_participant;
