@@ -56,6 +56,38 @@ fn markov(c: &mut Criterion) {
             );
         }
     }
+    // Monthly cycles (the 4-state model run for 240 months): every cycle of a year discounted
+    // with the year's factor, against each month at its own point (the flows booked twice).
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/markov_4state.toml");
+    let text = std::fs::read_to_string(&p).expect("benchmark scenario");
+    for at in ["year", "end"] {
+        let monthly = text
+            .replace(
+                "cycle = \"year\"\ncycles = 20",
+                "cycle = \"month\"\ncycles = 240",
+            )
+            .replace(
+                "[states.timing]\n",
+                &format!("[states.timing]\ndiscount = \"{at}\"\n"),
+            );
+        assert!(
+            monthly.contains("cycles = 240"),
+            "the benchmark model changed"
+        );
+        let src = engine::source::Source::new(p.to_string_lossy(), monthly);
+        let loaded = engine::io::load_scenario_source(src, p.parent().unwrap()).unwrap();
+        let model = loaded.compile().unwrap();
+        let opts = McOptions {
+            draws: 10_000,
+            ..Default::default()
+        };
+        group.bench_function(
+            format!(
+                "4 states × 240 monthly cycles, discount = {at}, 10000 draws: sample + simulate"
+            ),
+            |b| b.iter(|| black_box(simulate(black_box(&model), &opts))),
+        );
+    }
     group.finish();
 }
 

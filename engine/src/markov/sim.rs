@@ -154,10 +154,6 @@ impl Compiled {
             }
         }
         let ratio = &*ratio;
-        let ratio_at = |t: usize, p: usize, d: usize| match drawn {
-            Some(_) => ratio[p * n + d],
-            None => ratio_year[t * np + p],
-        };
         zeroed(sum, n);
         zeroed(sum_pv, n);
         let at =
@@ -185,9 +181,22 @@ impl Compiled {
                     sum_pv.fill(0.0);
                     for p in 0..np {
                         let src = &block[p * n..][..n];
-                        for d in 0..n {
-                            sum[d] += src[d];
-                            sum_pv[d] += src[d] * ratio_at(t, p, d);
+                        let both = sum.iter_mut().zip(sum_pv.iter_mut());
+                        match drawn {
+                            Some(_) => {
+                                let rr = &ratio[p * n..][..n];
+                                for ((x, y), (&v, &r)) in both.zip(src.iter().zip(rr)) {
+                                    *x += v;
+                                    *y += v * r;
+                                }
+                            }
+                            None => {
+                                let r = ratio_year[t * np + p];
+                                for ((x, y), &v) in both.zip(src) {
+                                    *x += v;
+                                    *y += v * r;
+                                }
+                            }
                         }
                     }
                     let dpv = &mut vp[(cell * h + t) * n..][..n];
@@ -327,19 +336,32 @@ impl Compiled {
                         }
                         for p in 0..np {
                             let src = &block[p * n..][..n];
-                            for d in 0..n {
-                                let f = if by_draw {
-                                    year_df[t * n + d]
-                                } else {
-                                    oc.discount[t]
-                                };
-                                let r = match (restate, oc.rate) {
-                                    (false, _) => 1.0,
-                                    (true, Some(_)) => own[p],
-                                    (true, None) => ratio_at(t, p, d),
-                                };
-                                nom[d] += m[d] * src[d];
-                                tot[d] += m[d] * src[d] * f * r;
+                            // The factor of each draw: its year's, times the point's ratio.
+                            let fac = &mut sum[..];
+                            if by_draw {
+                                fac.copy_from_slice(&year_df[t * n..][..n]);
+                            } else {
+                                fac.fill(oc.discount[t]);
+                            }
+                            match (restate, oc.rate, drawn) {
+                                (false, _, _) => {}
+                                (true, Some(_), _) => fac.iter_mut().for_each(|x| *x *= own[p]),
+                                (true, None, Some(_)) => {
+                                    for (x, &r) in fac.iter_mut().zip(&ratio[p * n..][..n]) {
+                                        *x *= r;
+                                    }
+                                }
+                                (true, None, None) => {
+                                    let r = ratio_year[t * np + p];
+                                    fac.iter_mut().for_each(|x| *x *= r);
+                                }
+                            }
+                            let both = nom.iter_mut().zip(tot.iter_mut());
+                            for ((no, to), ((&mm, &v), &f)) in
+                                both.zip(m.iter().zip(src).zip(fac.iter()))
+                            {
+                                *no += mm * v;
+                                *to += mm * v * f;
                             }
                         }
                     }
