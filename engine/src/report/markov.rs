@@ -155,19 +155,40 @@ pub fn markdown(run: &Run, lang: Lang) -> String {
     for line in acceptability(m, lang, num, cur) {
         let _ = writeln!(o, "- {}", md_cell(&line));
     }
+    let _ = writeln!(o, "\n{}", conventions(m, lang));
+    o
+}
+
+/// The conventions that change numbers, in one sentence.
+fn conventions(m: &MarkovReport, lang: Lang) -> String {
     let c = &m.conventions;
-    let _ = writeln!(
-        o,
-        "\n{}: {} × {}, {} {}, {} {}.",
+    let discount = match c.discount {
+        "start" => lang.t("at the start of each cycle", "ved hver cyklus' start"),
+        "mid" => lang.t("in the middle of each cycle", "midt i hver cyklus"),
+        "end" => lang.t("at the end of each cycle", "ved hver cyklus' slutning"),
+        _ => lang.t("by calendar year", "pr. kalenderår"),
+    };
+    let cycle = match c.cycle {
+        "quarter" => lang.t("quarter", "kvartal"),
+        "month" => lang.t("month", "måned"),
+        _ => lang.t("year", "år"),
+    };
+    let transitions = match c.transitions {
+        "start" => lang.t("start", "start"),
+        _ => lang.t("end", "slutning"),
+    };
+    format!(
+        "{}: {} × {}, {} {}, {} {}, {} {}.",
         lang.t("Conventions", "Konventioner"),
         c.cycles,
-        c.cycle,
+        cycle,
         lang.t("transitions at the", "overgange ved cyklens"),
-        c.transitions,
+        transitions,
         lang.t("within-cycle correction", "korrektion inden for cyklus"),
-        c.correction
-    );
-    o
+        c.correction,
+        lang.t("discounted", "diskonteret"),
+        discount
+    )
 }
 
 /// The HTML section with the trace and acceptability charts, empty without `[states]`.
@@ -206,7 +227,7 @@ pub fn html(run: &Run, lang: Lang, charts: &[(String, Vec<u8>)]) -> String {
     for line in acceptability(m, lang, num, cur) {
         let _ = writeln!(h, "<li>{}</li>", esc(&line));
     }
-    let _ = writeln!(h, "</ul>");
+    let _ = writeln!(h, "</ul>\n<p>{}</p>", esc(&conventions(m, lang)));
     for (name, en, da) in [
         (
             "markov_trace",
