@@ -98,11 +98,22 @@ pub(super) fn count(
         e.0 += c;
         e.1 += n;
     }
+    // Suppression, row by row (group × year × from-state).
+    let mut hidden: Vec<bool> = Vec::with_capacity(cells.len());
+    let keys: Vec<(u8, i32, u16)> = cells.keys().map(|&(g, k, f, _)| (g, k, f)).collect();
+    let persons: Vec<usize> = cells.values().map(|x| x.1).collect();
+    let mut i = 0;
+    while i < keys.len() {
+        let j = i + keys[i..].iter().take_while(|&&x| x == keys[i]).count();
+        hidden.extend(suppress(&persons[i..j], from_tot[&keys[i]].1, threshold));
+        i = j;
+    }
     cells
         .into_iter()
-        .map(|((g, k, f, t), (c, n))| {
+        .zip(hidden)
+        .map(|(((g, k, f, t), (c, _)), hide)| {
             let tot = from_tot[&(g, k, f)];
-            let ok = n >= threshold && tot.1 >= threshold;
+            let ok = !hide;
             TransitionRow {
                 group: if g == 0 { "participants" } else { "comparison" },
                 year_since_start: k,
@@ -114,4 +125,67 @@ pub(super) fn count(
             }
         })
         .collect()
+}
+
+/// Which cells of one origin row to suppress, from the persons in each cell and in the row.
+///
+/// Primary: a cell with fewer persons than `threshold`, or every cell of a row with fewer.
+/// Secondary: a published cell's count and probability give the row's total, so a row's
+/// suppressed cells together are its remainder; when any cell is suppressed, further cells are
+/// suppressed, smallest first, until at least two are and they hold at least `threshold`
+/// persons together (or the whole row is suppressed).
+pub(super) fn suppress(persons: &[usize], row_persons: usize, threshold: usize) -> Vec<bool> {
+    if row_persons < threshold {
+        return vec![true; persons.len()];
+    }
+    let mut hide: Vec<bool> = persons.iter().map(|&n| n < threshold).collect();
+    if !hide.iter().any(|&h| h) {
+        return hide;
+    }
+    let mut order: Vec<usize> = (0..persons.len()).filter(|&c| !hide[c]).collect();
+    order.sort_by_key(|&c| (persons[c], c));
+    let mut next = order.into_iter();
+    loop {
+        let count = hide.iter().filter(|&&h| h).count();
+        let held: usize = (0..persons.len())
+            .filter(|&c| hide[c])
+            .map(|c| persons[c])
+            .sum();
+        if count >= 2 && held >= threshold {
+            break;
+        }
+        match next.next() {
+            Some(c) => hide[c] = true,
+            None => break,
+        }
+    }
+    hide
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suppress;
+
+    #[test]
+    fn a_lone_small_cell_takes_the_next_smallest_with_it() {
+        // 3 is primary; alone it would be the row's remainder, so 50 goes too.
+        assert_eq!(suppress(&[100, 3, 50], 153, 5), [false, true, true]);
+        // Two small cells that hold 7 ≥ 5 persons together are enough.
+        assert_eq!(
+            suppress(&[100, 3, 4, 50], 157, 5),
+            [false, true, true, false]
+        );
+        // Two small cells with 4 < 5 persons together take the next smallest.
+        assert_eq!(
+            suppress(&[100, 2, 2, 50], 154, 5),
+            [false, true, true, true]
+        );
+        // Nothing small, nothing suppressed; a small row is suppressed whole.
+        assert_eq!(suppress(&[100, 5, 50], 155, 5), [false, false, false]);
+        assert_eq!(suppress(&[2, 1], 3, 5), [true, true]);
+        // A row of one small and one large cell is suppressed whole.
+        assert_eq!(suppress(&[1, 40], 41, 5), [true, true]);
+        // Ties break by position, so the result does not depend on anything else.
+        assert_eq!(suppress(&[9, 1, 9], 19, 5), [true, true, false]);
+    }
 }
