@@ -186,10 +186,62 @@ pub fn summary(run: &engine::Run) -> String {
             let _ = writeln!(out);
         }
     }
+    if let Some(b) = &s.budget {
+        budget(&mut out, b);
+    }
     if let Some(m) = &s.markov {
         markov(&mut out, m, &s.scenario.currency);
     }
     out
+}
+
+/// The budget view: the municipality's net by department and budget year, and the total's
+/// gross, refusion and net.
+fn budget(out: &mut String, b: &engine::budget::BudgetView) {
+    let _ = writeln!(
+        out,
+        "\nBudget view ({}, {}; expenditure +, saving −; net after refusion):",
+        b.municipality, b.price_level
+    );
+    let _ = write!(out, "  {:<24}", "");
+    for y in &b.years {
+        let _ = write!(out, " {:>12}", y);
+    }
+    let _ = writeln!(out, " {:>12}", "sum");
+    let line = |out: &mut String, label: &str, v: &mut dyn Iterator<Item = f64>, sum: f64| {
+        let _ = write!(out, "  {:<24}", truncate(label, 24));
+        for x in v {
+            let _ = write!(out, " {:>12}", thousands(x));
+        }
+        let _ = writeln!(out, " {:>12}", thousands(sum));
+    };
+    for d in &b.departments {
+        line(
+            out,
+            &d.name,
+            &mut d.years.iter().map(|y| y.amounts.net),
+            d.sum.net,
+        );
+    }
+    let t = &b.total;
+    line(
+        out,
+        "Total: gross",
+        &mut t.years.iter().map(|y| y.amounts.gross),
+        t.sum.gross,
+    );
+    line(
+        out,
+        "       refusion",
+        &mut t.years.iter().map(|y| y.amounts.refusion),
+        t.sum.refusion,
+    );
+    line(
+        out,
+        "       net",
+        &mut t.years.iter().map(|y| y.amounts.net),
+        t.sum.net,
+    );
 }
 
 /// A number as people write an input: thousands separators from 1,000 on, else up to four

@@ -10,7 +10,7 @@ use std::path::Path;
 
 const SCENARIO: &str = "models/families-one-plan.toml";
 
-fn run(out: &Path, extra: &[&str]) {
+fn run(out: &Path, extra: &[&str]) -> String {
     let mut args = vec![
         "run",
         SCENARIO,
@@ -21,6 +21,67 @@ fn run(out: &Path, extra: &[&str]) {
     args.extend(extra);
     let o = som(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
+/// `som run` prints the budget view: each department's net by budget year and the total's
+/// gross, refusion and net, as summary.json has them.
+#[test]
+fn the_terminal_summary_shows_the_budget_view() {
+    let out = scratch("budget-terminal");
+    let said = run(&out, &["--draws", "0"]);
+    let s = read_json(&out.join("summary.json"));
+    let b = &s["budget"];
+    let block = said
+        .split("Budget view")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no budget block in\n{said}"));
+    let figure = |v: &serde_json::Value| {
+        let r = v.as_f64().unwrap().round() as i64;
+        let digits = r.abs().to_string();
+        let mut o = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                o.push(',');
+            }
+            o.push(c);
+        }
+        if r < 0 { format!("-{o}") } else { o }
+    };
+    let line = |label: &str| -> Vec<String> {
+        let l = block
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` line in\n{block}"));
+        l.split_whitespace()
+            .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+            .map(String::from)
+            .collect()
+    };
+    let t = &b["total"];
+    for (label, key) in [
+        ("Total: gross", "gross"),
+        ("refusion", "refusion"),
+        ("net", "net"),
+    ] {
+        let mut want: Vec<String> = t["years"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|y| figure(&y[key]))
+            .collect();
+        want.push(figure(&t["sum"][key]));
+        assert_eq!(line(label), want, "{label}");
+    }
+    let header = block.lines().nth(1).unwrap();
+    let years: Vec<String> = b["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y.to_string())
+        .collect();
+    let shown: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(shown[..years.len()], years[..], "{header}");
 }
 
 fn sheet(path: &Path, name: &str) -> Range<Data> {
