@@ -212,42 +212,27 @@ impl Compiled {
         let mut last = None;
         for c in &self.costs {
             let key = (c.arm, c.state, c.from, c.to);
-            if last == Some(key) {
-                book(
-                    acc,
-                    c.cell,
-                    c.constant,
-                    c.slot,
-                    values,
-                    values_pv.as_deref_mut(),
-                );
-                continue;
-            }
-            last = Some(key);
-            zeroed(acc, ny * np * n);
-            for e in &self.cost_elements {
-                if e.cycle < c.from || e.cycle >= c.to {
-                    continue;
-                }
-                let i = e.year * np + pos(e.cycle);
-                for &(point, w) in &e.terms {
-                    if w == 0.0 {
+            if last != Some(key) {
+                last = Some(key);
+                zeroed(acc, ny * np * n);
+                for e in &self.cost_elements {
+                    if e.cycle < c.from || e.cycle >= c.to {
                         continue;
                     }
-                    let src = at(c.arm, point, c.state);
-                    for (x, &v) in acc[i * n..][..n].iter_mut().zip(src) {
-                        *x += w * v;
+                    let i = e.year * np + pos(e.cycle);
+                    for &(point, w) in &e.terms {
+                        if w == 0.0 {
+                            continue;
+                        }
+                        let src = at(c.arm, point, c.state);
+                        for (x, &v) in acc[i * n..][..n].iter_mut().zip(src) {
+                            *x += w * v;
+                        }
                     }
                 }
             }
-            book(
-                acc,
-                c.cell,
-                c.constant,
-                c.slot,
-                values,
-                values_pv.as_deref_mut(),
-            );
+            let pv = values_pv.as_deref_mut();
+            book(acc, c.cell, c.constant, c.slot, values, pv);
         }
         for t in &self.transition_costs {
             zeroed(acc, ny * np * n);
