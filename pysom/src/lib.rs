@@ -899,20 +899,23 @@ impl Comparison {
     /// Step 1, for one municipality: estimate its effects from case data holding its persons
     /// (its own partition, or more). Aggregates only: a dict with `status` and, when
     /// estimated, `estimates` (estimates.json), `bootstrap` (bootstrap.parquet), `persons` and
-    /// `in_target`.
-    #[pyo3(signature = (code, cases))]
+    /// `in_target`; and `inputs`, the files read with their SHA-256 (computed while reading)
+    /// as `[role, path, sha256]` lists, each path under `cases[0]` named under `named` instead
+    /// when given (the folder as the caller named it).
+    #[pyo3(signature = (code, cases, named = None))]
     fn estimate_one<'py>(
         &self,
         py: Python<'py>,
         code: u16,
         cases: Vec<PathBuf>,
+        named: Option<PathBuf>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let Some((study, src, case)) = &self.plan.study else {
             return Err(to_py(py, invalid("study", "the comparison has no study")));
         };
-        let est = guarded(py, || {
+        let (est, inputs) = guarded(py, || {
             if cases.is_empty() {
-                return Ok(Est::NoPersons);
+                return Ok((Est::NoPersons, Vec::new()));
             }
             let case = CaseSpec {
                 cases: cases.clone(),
@@ -923,9 +926,23 @@ impl Comparison {
                 states: None,
                 ..prepared.input()
             };
-            national::estimate_one(&input, study, src, code)
+            let est = national::estimate_one(&input, study, src, code)?;
+            let inputs: Vec<(String, String, String)> = prepared
+                .inputs
+                .iter()
+                .map(|h| {
+                    let path = match (&named, Path::new(&h.path).strip_prefix(&cases[0])) {
+                        (Some(n), Ok(rel)) => n.join(rel).display().to_string(),
+                        _ => h.path.clone(),
+                    };
+                    (h.role.clone(), path, h.sha256.clone())
+                })
+                .collect();
+            Ok((est, inputs))
         })?;
-        est_to_py(py, &est)
+        let d = est_to_py(py, &est)?;
+        d.set_item("inputs", inputs)?;
+        Ok(d)
     }
 
     /// The case-data participants the cohorts are sized for, from every municipality's
@@ -982,8 +999,11 @@ impl Comparison {
 
     /// Step 3: merge the municipalities' runs (step 2's bytes, in the order of `codes()`) into
     /// the comparison, and write its files to `out` (the same files, byte for byte, as the
-    /// single-machine run, but for the inputs the manifest lists). Returns the Markdown table.
-    #[pyo3(signature = (outcomes, out, lang = "en", keep_draws = false, inputs_json = None))]
+    /// single-machine run, but for the case-data files the manifest lists). `case_inputs` are
+    /// the case-data files the estimations read (step 1's `inputs`, in the order of `codes()`),
+    /// recorded in the manifest with the study as `som municipalities` records them. Returns
+    /// the Markdown table.
+    #[pyo3(signature = (outcomes, out, lang = "en", keep_draws = false, case_inputs = Vec::new()))]
     fn merge(
         &self,
         py: Python<'_>,
@@ -991,7 +1011,7 @@ impl Comparison {
         out: PathBuf,
         lang: &str,
         keep_draws: bool,
-        inputs_json: Option<String>,
+        case_inputs: Vec<(String, String, String)>,
     ) -> PyResult<String> {
         let lang = parse_lang(py, lang)?;
         guarded(py, || {
@@ -1000,13 +1020,14 @@ impl Comparison {
                 .map(|b| engine::municipalities::Outcome::decode(b))
                 .collect();
             let cmp = engine::municipalities::merge(&self.plan.base, outs, &self.plan.options)?;
-            let mut manifest = national::manifest(&self.plan, lang);
-            if let Some(extra) = inputs_json
-                && let Ok(serde_json::Value::Array(extra)) = serde_json::from_str(&extra)
-                && let Some(serde_json::Value::Array(inputs)) = manifest.get_mut("inputs")
-            {
-                inputs.extend(extra);
-            }
+            let mut plan = self.plan.clone();
+            national::record_inputs(
+                &mut plan,
+                case_inputs
+                    .into_iter()
+                    .map(|(role, path, sha256)| engine::summary::InputHash { role, path, sha256 }),
+            );
+            let manifest = national::manifest(&plan, lang);
             let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
             engine::write_outputs(&out, &files)?;
             Ok(cmp.markdown(lang))

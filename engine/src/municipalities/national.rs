@@ -286,14 +286,27 @@ pub fn estimate_all_counted(plan: &mut Plan, progress: &crate::progress::Progres
     for (l, r) in plan.locals.iter_mut().zip(estimated) {
         apply(l, r?, &src, threshold)?;
     }
-    plan.inputs.extend(prepared.inputs.iter().cloned());
-    plan.inputs.push(InputHash {
+    record_inputs(plan, prepared.inputs.iter().cloned());
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
+    Ok(())
+}
+
+/// Add the inputs of the estimation to the plan's (for its manifest): every case-data file
+/// read, with the SHA-256 computed while reading it (`io::cases::load_cases`), then the study.
+/// On one machine these are the national data's files; on a cluster, every municipality's
+/// partition files as its worker read them, in the order of the list. Without a study there is
+/// nothing to add.
+pub fn record_inputs(plan: &mut Plan, case_files: impl IntoIterator<Item = InputHash>) {
+    let Some((_, src, _)) = &plan.study else {
+        return;
+    };
+    let study = InputHash {
         role: "study".into(),
         path: src.name.clone(),
         sha256: src.sha256(),
-    });
-    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
-    Ok(())
+    };
+    plan.inputs.extend(case_files);
+    plan.inputs.push(study);
 }
 
 /// The manifest of a comparison's output folder.

@@ -86,7 +86,9 @@ class Comparison:
         keep_draws: bool = False,
         progress: Progress | None = None,
     ) -> dict[str, bytes]: ...
-    def estimate_one(self, code: int, cases: list[str]) -> dict[str, Any]: ...
+    def estimate_one(
+        self, code: int, cases: list[str], named: str | None = None
+    ) -> dict[str, Any]: ...
     def reference_participants(self, estimates: dict[int, dict[str, Any]]) -> float | None: ...
     def run_one(
         self, code: int, estimate: dict[str, Any] | None, reference_participants: float | None
@@ -97,5 +99,5 @@ class Comparison:
         out: str,
         lang: str = "en",
         keep_draws: bool = False,
-        inputs_json: str | None = None,
+        case_inputs: list[tuple[str, str, str]] = ...,
     ) -> str: ...
