@@ -24,6 +24,7 @@ pub mod model;
 pub mod montecarlo;
 pub mod municipalities;
 pub mod param;
+pub mod progress;
 pub mod report;
 pub mod scenario;
 pub mod sensitivity;

@@ -31,6 +31,11 @@ pub struct McOptions {
     /// Horizon of the payback probability, in years from year 0 (default 4: the budget year
     /// and three overslagsår).
     pub payback_within: u32,
+    /// Counts the draws done as their chunks finish (for a progress display) and can stop the
+    /// run early (what has not started is skipped: the draws are then incomplete). No number
+    /// depends on it.
+    #[serde(skip)]
+    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 impl Default for McOptions {
@@ -40,6 +45,7 @@ impl Default for McOptions {
             seed: 1,
             interval: (0.05, 0.95),
             payback_within: 4,
+            progress: None,
         }
     }
 }
@@ -130,6 +136,9 @@ pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
         .map_init(
             || (Flows::default(), BatchScratch::default()),
             |(flows, scratch), &(start, n)| {
+                if opts.progress.as_ref().is_some_and(|p| p.stopped()) {
+                    return Draws::default();
+                }
                 let theta = sample_theta(model, opts.seed, start, n);
                 model.evaluate_into(theta.view(), flows);
                 let mut part = batch_with(model, flows, theta.view(), scratch);
@@ -137,6 +146,9 @@ pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
                     .iter()
                     .map(|&j| (j, theta.column(j).to_vec()))
                     .collect();
+                if let Some(p) = &opts.progress {
+                    p.add(n);
+                }
                 part
             },
         )

@@ -96,6 +96,137 @@ fn guarded_plain<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Outcome> 
     }
 }
 
+/// How often the engine's counters are looked at while a callback waits for progress.
+const PROGRESS_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Calls of a progress callback per step, at most (plus the step's start).
+const PROGRESS_STEPS: usize = 20;
+
+/// What a progress callback has been told, so that it is told each step from its start
+/// (`done == 0`), about every twentieth of it, and to its end (`done == total`), never twice the
+/// same.
+struct Reporter<'a, 'py> {
+    cb: &'a Bound<'py, PyAny>,
+    last: Option<(&'static str, usize, usize)>,
+    bucket: Option<(&'static str, usize)>,
+}
+
+impl Reporter<'_, '_> {
+    fn call(&mut self, now: (&'static str, usize, usize)) -> PyResult<()> {
+        if self.last != Some(now) {
+            self.last = Some(now);
+            self.cb.call1(now)?;
+        }
+        Ok(())
+    }
+
+    /// Report the counters as they are now: when the step or its twentieth changed, or always
+    /// (`force`, the final call).
+    fn observe(&mut self, now: (&'static str, usize, usize), force: bool) -> PyResult<()> {
+        let (step, done, total) = now;
+        let bucket = (
+            step,
+            (done.min(total) * PROGRESS_STEPS)
+                .checked_div(total)
+                .unwrap_or(0),
+        );
+        if self.bucket == Some(bucket) && !force {
+            return Ok(());
+        }
+        self.bucket = Some(bucket);
+        let new_step = self.last.is_none_or(|(s, _, _)| s != step);
+        if new_step {
+            // Steps follow one another: the one before is complete.
+            if let Some((s, d, t)) = self.last
+                && d < t
+            {
+                self.call((s, t, t))?;
+            }
+            if done > 0 {
+                self.call((step, 0, total))?;
+            }
+        }
+        self.call(now)
+    }
+}
+
+/// Run `f` without the GIL; with a `progress` callback, `f` runs in its own thread and
+/// `progress(step, done, total)` is called from this thread, with the GIL, as [`Reporter`]
+/// says (the last step's end after the work succeeded). `status` reads the engine's counters:
+/// the current step, the units done and their total.
+///
+/// If the callback raises, or a signal handler does while waiting (Ctrl-C:
+/// `KeyboardInterrupt`), `stop` asks the engine to stop, the engine's thread is waited for
+/// without the GIL, and that exception is raised: nothing is returned.
+fn with_progress<'py, T: Send>(
+    py: Python<'py>,
+    progress: Option<&Bound<'py, PyAny>>,
+    status: &(dyn Fn() -> (&'static str, usize, usize) + Sync),
+    stop: &(dyn Fn() + Sync),
+    f: impl FnOnce() -> Result<T, Error> + Send,
+) -> PyResult<T> {
+    use std::sync::{Condvar, Mutex};
+    let Some(cb) = progress else {
+        return guarded(py, f);
+    };
+    let finished = (Mutex::new(false), Condvar::new());
+    let mut reporter = Reporter {
+        cb,
+        last: None,
+        bucket: None,
+    };
+    let (joined, raised) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let r = guarded_plain(f);
+            let (done, cv) = &finished;
+            *done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            cv.notify_all();
+            r
+        });
+        let mut raised = None;
+        loop {
+            if let Err(e) = reporter
+                .observe(status(), false)
+                .and_then(|_| py.check_signals())
+            {
+                raised = Some(e);
+                break;
+            }
+            let end = py.detach(|| {
+                let (done, cv) = &finished;
+                let g = done.lock().unwrap_or_else(|p| p.into_inner());
+                let (g, _) = cv
+                    .wait_timeout_while(g, PROGRESS_POLL, |d| !*d)
+                    .unwrap_or_else(|p| p.into_inner());
+                *g
+            });
+            if end {
+                break;
+            }
+        }
+        if raised.is_some() {
+            stop();
+        }
+        (py.detach(|| h.join()), raised)
+    });
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    match joined {
+        Ok(Ok(v)) => {
+            reporter.observe(status(), true)?;
+            Ok(v)
+        }
+        Ok(Err(Outcome::Engine(e))) => Err(to_py(py, e)),
+        Ok(Err(Outcome::Panic(m))) => Err(SomError::new_err(format!(
+            "internal error in som (please report it): {m}"
+        ))),
+        Err(_) => Err(SomError::new_err(
+            "internal error in som (please report it): the engine's thread panicked",
+        )),
+    }
+}
+
 /// The Arrow C stream of a data frame, handed over once through `__arrow_c_stream__`.
 #[pyclass(module = "som._som")]
 struct ArrowStream {
@@ -335,29 +466,42 @@ impl Scenario {
 
     /// Run at base values and, with draws (default: 10,000 when the scenario has uncertain
     /// inputs, as the command line), over draws of its uncertain inputs.
-    #[pyo3(signature = (draws = None, seed = 1, payback_within = 4, switch = Vec::new()))]
-    fn run(
+    ///
+    /// `progress(step, done, total)` is called from this thread with step `draws` and the draws
+    /// done (see [`with_progress`]); if it raises, the run stops at its next chunk of draws.
+    #[pyo3(signature = (draws = None, seed = 1, payback_within = 4, switch = Vec::new(), progress = None))]
+    fn run<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         draws: Option<usize>,
         seed: u64,
         payback_within: u32,
         switch: Vec<String>,
+        progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<RunResult> {
         let loaded = &self.loaded;
-        guarded(py, move || {
-            let uncertain = loaded.compile()?.params.iter().any(|p| p.dist.is_some());
-            let draws = draws.unwrap_or(if uncertain {
-                engine::montecarlo::McOptions::default().draws
-            } else {
-                0
-            });
-            let mc = engine::montecarlo::McOptions {
-                draws,
-                seed,
-                payback_within,
-                ..Default::default()
-            };
+        let draws = match draws {
+            Some(d) => d,
+            None => guarded(py, || {
+                let uncertain = loaded.compile()?.params.iter().any(|p| p.dist.is_some());
+                Ok(if uncertain {
+                    engine::montecarlo::McOptions::default().draws
+                } else {
+                    0
+                })
+            })?,
+        };
+        let counter = std::sync::Arc::new(engine::progress::Progress::new());
+        let status = || ("draws", counter.done(), draws);
+        let stop = || counter.stop();
+        let mc = engine::montecarlo::McOptions {
+            draws,
+            seed,
+            payback_within,
+            progress: progress.is_some().then(|| counter.clone()),
+            ..Default::default()
+        };
+        with_progress(py, progress.as_ref(), &status, &stop, move || {
             let sens = engine::SensitivityOptions {
                 switch: switch.clone(),
             };
@@ -511,8 +655,12 @@ fn files_dict<'py>(py: Python<'py>, files: &[(String, Vec<u8>)]) -> PyResult<Bou
 
 /// Run a study on case data (`som estimate`): the output files (estimates.json, effects.csv,
 /// baseline.csv, balance.csv, transitions.csv, bootstrap.parquet), aggregates only.
+///
+/// `progress(step, done, total)` is called from this thread with step `read` (0 of 1, while the
+/// case data are read and checked) and then `bootstrap` (replicates done of the study's, after
+/// the propensity score and matching); if it raises, the bootstrap stops at its next batch.
 #[pyfunction]
-#[pyo3(signature = (study, cases = Vec::new(), replicates = None, seed = None, disclosure_threshold = 5, period_from = None, period_to = None))]
+#[pyo3(signature = (study, cases = Vec::new(), replicates = None, seed = None, disclosure_threshold = 5, period_from = None, period_to = None, progress = None))]
 #[allow(clippy::too_many_arguments)]
 fn estimate<'py>(
     py: Python<'py>,
@@ -523,22 +671,40 @@ fn estimate<'py>(
     disclosure_threshold: usize,
     period_from: Option<String>,
     period_to: Option<String>,
+    progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let files = guarded(py, || {
+    let (src, mut st) = guarded(py, || {
         let src = engine::io::read_source(&study)?;
-        let mut st = engine::estimate::Study::parse(&src)?;
-        if let Some(b) = replicates {
-            if !(100..=100_000).contains(&b) {
-                return Err(invalid(
+        let st = engine::estimate::Study::parse(&src)?;
+        Ok((src, st))
+    })?;
+    if let Some(b) = replicates {
+        if !(100..=100_000).contains(&b) {
+            return Err(to_py(
+                py,
+                invalid(
                     "replicates",
                     format!("is {b}; expected 100 to 100,000 (1,000 is usual)"),
-                ));
-            }
-            st.bootstrap.replicates = b;
+                ),
+            ));
         }
-        if let Some(s) = seed {
-            st.bootstrap.seed = s;
+        st.bootstrap.replicates = b;
+    }
+    if let Some(s) = seed {
+        st.bootstrap.seed = s;
+    }
+    let counter = engine::progress::Progress::new();
+    let read = std::sync::atomic::AtomicBool::new(false);
+    let total = st.bootstrap.replicates;
+    let status = || {
+        if read.load(std::sync::atomic::Ordering::Acquire) {
+            ("bootstrap", counter.done(), total)
+        } else {
+            ("read", 0, 1)
         }
+    };
+    let stop = || counter.stop();
+    let files = with_progress(py, progress.as_ref(), &status, &stop, || {
         let mut case = case_spec(cases, disclosure_threshold, period_from, period_to);
         if case.cases.is_empty() {
             match &st.cases {
@@ -555,7 +721,8 @@ fn estimate<'py>(
         case.disclosure_threshold = case.disclosure_threshold.max(st.disclosure_threshold);
         st.disclosure_threshold = case.disclosure_threshold;
         let prepared = engine::io::cases::prepare(&case)?;
-        let (e, d) = engine::estimate::estimate(&prepared.input(), &st, &src)?;
+        read.store(true, std::sync::atomic::Ordering::Release);
+        let (e, d) = engine::estimate::estimate_counted(&prepared.input(), &st, &src, &counter)?;
         engine::estimate::output::files(&e, &d)
     })?;
     files_dict(py, &files)
@@ -685,8 +852,9 @@ impl Comparison {
     /// draws.parquet with `keep_draws`) as a dict of name → bytes, and written to `out` when
     /// given.
     ///
-    /// `progress(step, done, total)` is called from this thread (with the GIL) about five times
-    /// a second while the engine works, with step `estimate` or `run`.
+    /// `progress(step, done, total)` is called from this thread with step `estimate` (with a
+    /// study) and then `run`, and the municipalities done (see [`with_progress`]); if it raises,
+    /// the municipalities not yet started are skipped and nothing is written.
     #[pyo3(signature = (out = None, lang = "en", keep_draws = false, progress = None))]
     fn run<'py>(
         &self,
@@ -696,89 +864,62 @@ impl Comparison {
         keep_draws: bool,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let lang = parse_lang(py, lang)?;
-        let estimated = AtomicUsize::new(0);
-        let ran = AtomicUsize::new(0);
-        let finished = AtomicBool::new(false);
+        let estimated = engine::progress::Progress::new();
+        let ran = engine::progress::Progress::new();
         let total = self.plan.locals.len();
         let with_study = self.plan.study.is_some();
-        let work = || {
-            let r = guarded_plain(|| {
-                let mut plan = self.plan.clone();
-                national::estimate_all_counted(&mut plan, &estimated)?;
-                let cmp = engine::municipalities::compare_counted(
-                    &plan.base,
-                    &plan.locals,
-                    &plan.options,
-                    plan.reference,
-                    &ran,
-                )?;
-                let manifest = national::manifest(&plan, lang);
-                let files =
-                    engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
-                if let Some(out) = &out {
-                    engine::write_outputs(out, &files)?;
-                }
-                Ok(files)
-            });
-            finished.store(true, Ordering::Release);
-            r
+        let status = || {
+            if with_study && ran.done() == 0 && estimated.done() < total {
+                ("estimate", estimated.done(), total)
+            } else {
+                ("run", ran.done(), total)
+            }
         };
-        let files = match &progress {
-            None => py.detach(work),
-            Some(cb) => std::thread::scope(|s| -> PyResult<_> {
-                let h = s.spawn(work);
-                let mut last = (usize::MAX, usize::MAX);
-                loop {
-                    let done = finished.load(Ordering::Acquire);
-                    let now = (
-                        estimated.load(Ordering::Relaxed),
-                        ran.load(Ordering::Relaxed),
-                    );
-                    if now != last {
-                        if with_study {
-                            cb.call1(("estimate", now.0, total))?;
-                        }
-                        cb.call1(("run", now.1, total))?;
-                        last = now;
-                    }
-                    if done {
-                        break;
-                    }
-                    py.detach(|| std::thread::sleep(std::time::Duration::from_millis(200)));
-                }
-                Ok(py.detach(|| h.join()).unwrap_or_else(|_| {
-                    Err(Outcome::Panic("the comparison's thread panicked".into()))
-                }))
-            })?,
+        let stop = || {
+            estimated.stop();
+            ran.stop();
         };
-        match files {
-            Ok(files) => files_dict(py, &files),
-            Err(Outcome::Engine(e)) => Err(to_py(py, e)),
-            Err(Outcome::Panic(m)) => Err(SomError::new_err(format!(
-                "internal error in som (please report it): {m}"
-            ))),
-        }
+        let files = with_progress(py, progress.as_ref(), &status, &stop, || {
+            let mut plan = self.plan.clone();
+            national::estimate_all_counted(&mut plan, &estimated)?;
+            let cmp = engine::municipalities::compare_counted(
+                &plan.base,
+                &plan.locals,
+                &plan.options,
+                plan.reference,
+                &ran,
+            )?;
+            let manifest = national::manifest(&plan, lang);
+            let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
+            if let Some(out) = &out {
+                engine::write_outputs(out, &files)?;
+            }
+            Ok(files)
+        })?;
+        files_dict(py, &files)
     }
 
     /// Step 1, for one municipality: estimate its effects from case data holding its persons
     /// (its own partition, or more). Aggregates only: a dict with `status` and, when
     /// estimated, `estimates` (estimates.json), `bootstrap` (bootstrap.parquet), `persons` and
-    /// `in_target`.
-    #[pyo3(signature = (code, cases))]
+    /// `in_target`; and `inputs`, the files read with their SHA-256 (computed while reading)
+    /// as `[role, path, sha256]` lists, each path under `cases[0]` named under `named` instead
+    /// when given (the folder as the caller named it).
+    #[pyo3(signature = (code, cases, named = None))]
     fn estimate_one<'py>(
         &self,
         py: Python<'py>,
         code: u16,
         cases: Vec<PathBuf>,
+        named: Option<PathBuf>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let Some((study, src, case)) = &self.plan.study else {
             return Err(to_py(py, invalid("study", "the comparison has no study")));
         };
-        let est = guarded(py, || {
+        let (est, inputs) = guarded(py, || {
             if cases.is_empty() {
-                return Ok(Est::NoPersons);
+                return Ok((Est::NoPersons, Vec::new()));
             }
             let case = CaseSpec {
                 cases: cases.clone(),
@@ -789,9 +930,23 @@ impl Comparison {
                 states: None,
                 ..prepared.input()
             };
-            national::estimate_one(&input, study, src, code)
+            let est = national::estimate_one(&input, study, src, code)?;
+            let inputs: Vec<(String, String, String)> = prepared
+                .inputs
+                .iter()
+                .map(|h| {
+                    let path = match (&named, Path::new(&h.path).strip_prefix(&cases[0])) {
+                        (Some(n), Ok(rel)) => n.join(rel).display().to_string(),
+                        _ => h.path.clone(),
+                    };
+                    (h.role.clone(), path, h.sha256.clone())
+                })
+                .collect();
+            Ok((est, inputs))
         })?;
-        est_to_py(py, &est)
+        let d = est_to_py(py, &est)?;
+        d.set_item("inputs", inputs)?;
+        Ok(d)
     }
 
     /// The case-data participants the cohorts are sized for, from every municipality's
@@ -848,8 +1003,11 @@ impl Comparison {
 
     /// Step 3: merge the municipalities' runs (step 2's bytes, in the order of `codes()`) into
     /// the comparison, and write its files to `out` (the same files, byte for byte, as the
-    /// single-machine run, but for the inputs the manifest lists). Returns the Markdown table.
-    #[pyo3(signature = (outcomes, out, lang = "en", keep_draws = false, inputs_json = None))]
+    /// single-machine run, but for the case-data files the manifest lists). `case_inputs` are
+    /// the case-data files the estimations read (step 1's `inputs`, in the order of `codes()`),
+    /// recorded in the manifest with the study as `som municipalities` records them. Returns
+    /// the Markdown table.
+    #[pyo3(signature = (outcomes, out, lang = "en", keep_draws = false, case_inputs = Vec::new()))]
     fn merge(
         &self,
         py: Python<'_>,
@@ -857,7 +1015,7 @@ impl Comparison {
         out: PathBuf,
         lang: &str,
         keep_draws: bool,
-        inputs_json: Option<String>,
+        case_inputs: Vec<(String, String, String)>,
     ) -> PyResult<String> {
         let lang = parse_lang(py, lang)?;
         guarded(py, || {
@@ -866,13 +1024,14 @@ impl Comparison {
                 .map(|b| engine::municipalities::Outcome::decode(b))
                 .collect();
             let cmp = engine::municipalities::merge(&self.plan.base, outs, &self.plan.options)?;
-            let mut manifest = national::manifest(&self.plan, lang);
-            if let Some(extra) = inputs_json
-                && let Ok(serde_json::Value::Array(extra)) = serde_json::from_str(&extra)
-                && let Some(serde_json::Value::Array(inputs)) = manifest.get_mut("inputs")
-            {
-                inputs.extend(extra);
-            }
+            let mut plan = self.plan.clone();
+            national::record_inputs(
+                &mut plan,
+                case_inputs
+                    .into_iter()
+                    .map(|(role, path, sha256)| engine::summary::InputHash { role, path, sha256 }),
+            );
+            let manifest = national::manifest(&plan, lang);
             let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
             engine::write_outputs(&out, &files)?;
             Ok(cmp.markdown(lang))

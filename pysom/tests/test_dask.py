@@ -1,7 +1,9 @@
 """The comparison on a real Dask LocalCluster (two worker processes over TCP on loopback), 22
 synthetic municipalities: byte-identical to `som municipalities`, robust to a killed worker,
-restartable."""
+restartable; its manifest records the SHA-256 of every partition file read."""
 
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -54,6 +56,44 @@ def same(a: Path, b: Path):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f
 
 
+CASE_ROLES = {"persons", "services", "states", "dataset"}
+
+
+def sha256(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def case_hashes(out: Path, root: Path) -> dict[str, str]:
+    """The case-data files a manifest records, by path under `root`, with their SHA-256."""
+    m = json.loads((out / "manifest.json").read_text())
+    return {Path(i["path"]).relative_to(root).as_posix(): i["sha256"]
+            for i in m["inputs"] if i["role"] in CASE_ROLES}
+
+
+def files_hashes(root: Path, pattern: str) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): sha256(p) for p in root.glob(pattern) if p.is_file()}
+
+
+def check_manifest(out: Path, parts: Path, single: Path):
+    """The Dask run's manifest is the single-machine run's but for the case-data files: those
+    of the partitions instead of the national ones, each with the SHA-256 of its bytes."""
+    m = json.loads((out / "manifest.json").read_text())
+    s = json.loads((single / "manifest.json").read_text())
+    assert {k: v for k, v in m.items() if k != "inputs"} == \
+        {k: v for k, v in s.items() if k != "inputs"}  # options, municipalities, outputs' hashes
+
+    def others(m):  # scenario, catalogues, estimates, study: the same files and hashes
+        return [(i["role"], os.path.abspath(ROOT / i["path"]), i["sha256"])
+                for i in m["inputs"] if i["role"] not in CASE_ROLES]
+
+    assert others(m) == others(s) and others(m)[-1][0] == "study"
+    assert case_hashes(out, parts) == files_hashes(parts, "municipality=*/*")
+    national = single.parent / "cases"
+    assert case_hashes(single, national) == {
+        f: sha256(national / f)
+        for f in ("persons.parquet", "services.parquet", "states.parquet", "dataset.toml")}
+
+
 def fresh(out: Path):
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(out.parent / (out.name + ".parts"), ignore_errors=True)
@@ -69,6 +109,7 @@ def test_dask_equals_single_machine(data, client):
     assert len(r.computed["estimate"]) == len(CODES) and len(r.computed["run"]) == len(CODES)
     assert ("run", len(CODES), len(CODES)) in seen
     same(out, data / "single")
+    check_manifest(out, data / "partitioned", data / "single")
     # No person-level row in what the runner kept: aggregates only.
     for f in (out.parent / (out.name + ".parts")).rglob("*"):
         if f.is_file():
@@ -96,6 +137,7 @@ def test_a_killed_worker_does_not_stop_the_run(data, client):
                        only=CODES, keep_draws=True, **OPTS)
     assert r.complete, r
     same(out, data / "single")
+    check_manifest(out, data / "partitioned", data / "single")
 
 
 def test_rerun_after_interruption_recomputes_only_what_is_missing(data, client):
@@ -121,6 +163,29 @@ def test_rerun_after_interruption_recomputes_only_what_is_missing(data, client):
                    keep_draws=True, **OPTS)
     assert r.complete and r.computed["run"] == [] and len(r.skipped["run"]) == len(CODES)
     same(out, data / "single")
+    # The hashes of the partitions estimated in an earlier run are kept with their estimates.
+    check_manifest(out, data / "partitioned", data / "single")
+
+
+def test_changing_one_partition_file_changes_the_manifest(data, client, tmp_path):
+    import polars as pl
+
+    parts = tmp_path / "partitioned"
+    shutil.copytree(data / "partitioned", parts)
+    victim = parts / f"municipality={CODES[5]}" / "persons.parquet"
+    before = victim.read_bytes()
+    pl.read_parquet(victim).write_parquet(victim, compression="uncompressed")  # same rows
+    assert victim.read_bytes() != before
+    out = tmp_path / "out"
+    r = sd.compare(SCENARIO, parts, out, study=STUDY, client=client, only=CODES,
+                   keep_draws=True, **OPTS)
+    assert r.complete, r
+    same(out, data / "single")  # the same rows: the same results
+    check_manifest(out, parts, data / "single")
+    was = files_hashes(data / "partitioned", "municipality=*/*")
+    now = case_hashes(out, parts)
+    assert now.keys() == was.keys()
+    assert {f for f in now if now[f] != was[f]} == {victim.relative_to(parts).as_posix()}
 
 
 def test_a_failing_municipality_is_reported_not_fatal(data, client, tmp_path):

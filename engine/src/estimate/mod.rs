@@ -377,6 +377,18 @@ fn moments(values: &[(f64, f64)]) -> (f64, f64) {
 
 /// Run a study on a case-data set.
 pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estimates, BootDraws)> {
+    estimate_counted(input, study, src, &crate::progress::Progress::new())
+}
+
+/// [`estimate`], counting the bootstrap replicates done in `progress` as their batches finish.
+/// A stop asked for through `progress` skips the batches not yet started and returns an error
+/// (nothing else changes: the numbers are the same with or without a counter).
+pub fn estimate_counted(
+    input: &Input<'_>,
+    study: &Study,
+    src: &Source,
+    progress: &crate::progress::Progress,
+) -> Result<(Estimates, BootDraws)> {
     let p = input.persons;
     let w = input.windows;
     let root = FieldPath::root();
@@ -1084,6 +1096,9 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
     let boot: Vec<Vec<f64>> = batches
         .par_iter()
         .map(|&(start, nb)| {
+            if progress.stopped() {
+                return Vec::new();
+            }
             let mut weights = Array2::<f64>::zeros((nb, n));
             for r in 0..nb {
                 let mut rng = ChaCha12Rng::seed_from_u64(study.bootstrap.seed);
@@ -1105,9 +1120,11 @@ pub fn estimate(input: &Input<'_>, study: &Study, src: &Source) -> Result<(Estim
                     };
                 }
             }
+            progress.add(nb);
             out
         })
         .collect();
+    progress.check()?;
     let boot: Vec<f64> = boot.into_iter().flatten().collect();
     tracing::debug!(
         seconds = clock.elapsed().as_secs_f64(),

@@ -89,6 +89,7 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
 
 /// SHA-256 of a file, streamed.
 pub fn file_sha256(path: &Path) -> Result<(String, u64)> {
+    let clock = std::time::Instant::now();
     let mut f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -101,6 +102,12 @@ pub fn file_sha256(path: &Path) -> Result<(String, u64)> {
         n += k as u64;
         h.update(&buf[..k]);
     }
+    tracing::debug!(
+        file = %path.display(),
+        bytes = n,
+        seconds = clock.elapsed().as_secs_f64(),
+        "hashed"
+    );
     Ok((crate::source::hex(&h.finalize()), n))
 }
 

@@ -600,27 +600,30 @@ pub fn compare(
         locals,
         o,
         reference,
-        &std::sync::atomic::AtomicUsize::new(0),
+        &crate::progress::Progress::new(),
     )
 }
 
-/// [`compare`], counting the municipalities run in `done` as they finish (for progress).
+/// [`compare`], counting the municipalities run in `progress` as they finish; a stop asked for
+/// through it skips the municipalities not yet started and returns an error.
 pub fn compare_counted(
     base: &Loaded,
     locals: &[Local],
     o: &Options,
     reference: Option<u16>,
-    done: &std::sync::atomic::AtomicUsize,
+    progress: &crate::progress::Progress,
 ) -> Result<Comparison> {
     let ref_participants = reference_participants(locals, reference);
     let outcomes: Vec<Result<Outcome>> = locals
         .par_iter()
         .map(|l| {
+            progress.check()?;
             let r = run_one(base, l, o, ref_participants);
-            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            progress.add(1);
             r
         })
         .collect();
+    progress.check()?;
     merge(base, outcomes, o)
 }
 

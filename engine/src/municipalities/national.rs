@@ -247,11 +247,12 @@ pub fn apply(l: &mut Local, est: Est, src: &Source, threshold: usize) -> Result<
 
 /// Estimate every municipality of the plan from its case data (read once), in parallel.
 pub fn estimate_all(plan: &mut Plan) -> Result<()> {
-    estimate_all_counted(plan, &std::sync::atomic::AtomicUsize::new(0))
+    estimate_all_counted(plan, &crate::progress::Progress::new())
 }
 
-/// [`estimate_all`], counting the municipalities estimated in `done` as they finish.
-pub fn estimate_all_counted(plan: &mut Plan, done: &std::sync::atomic::AtomicUsize) -> Result<()> {
+/// [`estimate_all`], counting the municipalities estimated in `progress` as they finish; a stop
+/// asked for through it skips the municipalities not yet started and returns an error.
+pub fn estimate_all_counted(plan: &mut Plan, progress: &crate::progress::Progress) -> Result<()> {
     let Some((study, src, case)) = plan.study.clone() else {
         return Ok(());
     };
@@ -268,9 +269,10 @@ pub fn estimate_all_counted(plan: &mut Plan, done: &std::sync::atomic::AtomicUsi
         .locals
         .par_iter()
         .map(|l| {
+            progress.check()?;
             let t0 = std::time::Instant::now();
             let r = estimate_one(&input, &study, &src, l.entry.code);
-            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            progress.add(1);
             tracing::debug!(
                 code = l.entry.code,
                 seconds = t0.elapsed().as_secs_f64(),
@@ -279,18 +281,32 @@ pub fn estimate_all_counted(plan: &mut Plan, done: &std::sync::atomic::AtomicUsi
             r
         })
         .collect();
+    progress.check()?;
     let threshold = plan.options.threshold;
     for (l, r) in plan.locals.iter_mut().zip(estimated) {
         apply(l, r?, &src, threshold)?;
     }
-    plan.inputs.extend(prepared.inputs.iter().cloned());
-    plan.inputs.push(InputHash {
+    record_inputs(plan, prepared.inputs.iter().cloned());
+    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
+    Ok(())
+}
+
+/// Add the inputs of the estimation to the plan's (for its manifest): every case-data file
+/// read, with the SHA-256 computed while reading it (`io::cases::load_cases`), then the study.
+/// On one machine these are the national data's files; on a cluster, every municipality's
+/// partition files as its worker read them, in the order of the list. Without a study there is
+/// nothing to add.
+pub fn record_inputs(plan: &mut Plan, case_files: impl IntoIterator<Item = InputHash>) {
+    let Some((_, src, _)) = &plan.study else {
+        return;
+    };
+    let study = InputHash {
         role: "study".into(),
         path: src.name.clone(),
         sha256: src.sha256(),
-    });
-    tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
-    Ok(())
+    };
+    plan.inputs.extend(case_files);
+    plan.inputs.push(study);
 }
 
 /// The manifest of a comparison's output folder.

@@ -49,8 +49,27 @@ __all__ = [
     "Estimates",
     "compare_municipalities",
     "Comparison",
+    "Progress",
     "__version__",
 ]
+
+
+Progress = Callable[[str, int, int], Any]
+"""A progress callback, ``progress(step, done, total)``, for the long calls (:meth:`Scenario.run`
+with draws, :func:`estimate`, :func:`compare_municipalities`; :func:`som.dask.compare` calls
+its own once per municipality finished).
+
+It is called from the thread that made the call, holding the GIL, while the engine works in its
+own thread without it: when a step starts (``done == 0``), each time another twentieth of the
+step is done, and with ``done == total`` when the step ends — about 20 calls a step, never two
+with the same arguments, ``done`` increasing within a step. The engine prints nothing; the
+numbers are the same with or without a callback.
+
+If the callback raises (or Ctrl-C raises ``KeyboardInterrupt`` while the call waits), the run is
+**stopped**: the engine skips the work not yet started (the next chunk of 256 draws, batch of 32
+bootstrap replicates, or municipality; reading the case data and matching are not interrupted),
+nothing is returned or written, and the callback's exception is raised as it is.
+"""
 
 
 def frame(stream: Any) -> pl.DataFrame:
@@ -183,12 +202,29 @@ class Scenario:
         seed: int = 1,
         payback_within: int = 4,
         switch: Sequence[str] = (),
+        progress: Progress | None = None,
     ) -> Run:
         """Run at base values and over ``draws`` Monte Carlo draws (default: 10,000 when the
-        scenario has uncertain inputs, else none, as ``som run``). Releases the GIL."""
+        scenario has uncertain inputs, else none, as ``som run``). Releases the GIL.
+
+        ``progress(step, done, total)`` is called from the calling thread with step
+        ``"draws"`` and the draws done: when the draws start, each time another twentieth is
+        done, and last with ``done == total`` (see :data:`Progress`). The numbers are the same
+        with or without it.
+
+        >>> calls = []
+        >>> r = load("models/families-one-plan.toml").run(
+        ...     draws=2000, progress=lambda step, done, total: calls.append((step, done, total)))
+        >>> calls[0], calls[-1]
+        (('draws', 0, 2000), ('draws', 2000, 2000))
+        """
         return Run(
             self._inner.run(
-                draws=draws, seed=seed, payback_within=payback_within, switch=list(switch)
+                draws=draws,
+                seed=seed,
+                payback_within=payback_within,
+                switch=list(switch),
+                progress=progress,
             )
         )
 
@@ -326,14 +362,25 @@ def estimate(
     replicates: int | None = None,
     seed: int | None = None,
     disclosure_threshold: int = 5,
+    progress: Progress | None = None,
 ) -> Estimates:
     """Run a study (``som estimate``) on case data: a folder or files (CSV, Parquet, Excel), or
     polars frames ``{"persons": df, "services": df, "states": df}``; default: the study's
-    ``cases``. Bad data raise :class:`SomError` naming table, row and column.
+    ``cases``. Bad data raise :class:`SomError` naming table, row and column. Releases the GIL.
 
     >>> e = estimate("models/studies/synthetic-all-segments.toml", replicates=100)
     >>> e.effects.filter(pl.col("department") == "total").height > 0
     True
+
+    ``progress(step, done, total)`` (see :data:`Progress`) is called with step ``"read"`` (0 of
+    1 while the case data are read and checked, 1 of 1 when they are) and then
+    ``"bootstrap"`` (the replicates drawn, after the propensity score and matching):
+
+    >>> calls = []
+    >>> e = estimate("models/studies/synthetic-all-segments.toml", replicates=200,
+    ...              progress=lambda step, done, total: calls.append((step, done, total)))
+    >>> calls[0], calls[-1]
+    (('read', 0, 1), ('bootstrap', 200, 200))
     """
     with _Cases(cases) as paths:
         files = _som.estimate(
@@ -342,6 +389,7 @@ def estimate(
             replicates=replicates,
             seed=seed,
             disclosure_threshold=disclosure_threshold,
+            progress=progress,
         )
     return Estimates(files)
 
@@ -398,12 +446,12 @@ def compare_municipalities(
     out: str | os.PathLike | None = None,
     lang: str = "en",
     keep_draws: bool = False,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
     """One scenario over many municipalities (``som municipalities``), on this machine; the same
-    files, byte for byte, written to ``out`` when given. ``progress(step, done, total)`` is
-    called as municipalities are estimated (``estimate``) and run (``run``). For a cluster, see
-    :mod:`som.dask`.
+    files, byte for byte, written to ``out`` when given. ``progress(step, done, total)`` (see
+    :data:`Progress`) is called as municipalities are estimated (step ``estimate``, with a
+    study) and run (``run``). For a cluster, see :mod:`som.dask`.
 
     >>> c = compare_municipalities("models/families-one-plan.toml", only=[101, 751], draws=200)
     >>> sorted(c.rows["code"].to_list())

@@ -4,6 +4,8 @@ from typing import Any, Callable
 
 __version__: str
 
+Progress = Callable[[str, int, int], Any]
+
 class SomError(Exception):
     """Invalid input (file, line, field) or a file that cannot be read or written."""
 
@@ -42,6 +44,7 @@ class Scenario:
         seed: int = 1,
         payback_within: int = 4,
         switch: list[str] = ...,
+        progress: Progress | None = None,
     ) -> RunResult: ...
 
 def scenario_schema() -> str: ...
@@ -54,6 +57,7 @@ def estimate(
     disclosure_threshold: int = 5,
     period_from: str | None = None,
     period_to: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, bytes]: ...
 def check(cases: list[str], disclosure_threshold: int = 5) -> str: ...
 
@@ -80,9 +84,11 @@ class Comparison:
         out: str | None = None,
         lang: str = "en",
         keep_draws: bool = False,
-        progress: Callable[[str, int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, bytes]: ...
-    def estimate_one(self, code: int, cases: list[str]) -> dict[str, Any]: ...
+    def estimate_one(
+        self, code: int, cases: list[str], named: str | None = None
+    ) -> dict[str, Any]: ...
     def reference_participants(self, estimates: dict[int, dict[str, Any]]) -> float | None: ...
     def run_one(
         self, code: int, estimate: dict[str, Any] | None, reference_participants: float | None
@@ -93,5 +99,5 @@ class Comparison:
         out: str,
         lang: str = "en",
         keep_draws: bool = False,
-        inputs_json: str | None = None,
+        case_inputs: list[tuple[str, str, str]] = ...,
     ) -> str: ...

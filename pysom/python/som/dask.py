@@ -9,7 +9,9 @@ The comparison is ``som municipalities`` taken apart at its seams (the engine's
 3. **merge**: ranks, regions summed draw by draw, the spread, and the files, on the client.
 
 Every municipality draws from the same seed, so the result is byte-identical to
-``som municipalities`` on the same data. Only aggregates leave a worker (estimates, bootstrap
+``som municipalities`` on the same data; its ``manifest.json`` records the inputs' SHA-256 as
+that command's does, every partition file read (hashed by its worker while reading it) in place
+of the national files. Only aggregates leave a worker (estimates, bootstrap
 replicates, a row, the draws of its total NPV); workers read their partition from storage they
 share with the client. Each finished step of a municipality is kept in ``<out>.parts/`` (written
 atomically); a rerun skips what is there, and a municipality that fails is reported while the
@@ -112,8 +114,8 @@ def _plan(spec_json: str) -> Any:
     return _som.Comparison(**json.loads(spec_json))
 
 
-def _estimate_task(spec_json: str, code: int, paths: list[str]) -> dict[str, Any]:
-    return _plan(spec_json).estimate_one(code, paths)
+def _estimate_task(spec_json: str, code: int, paths: list[str], named: str) -> dict[str, Any]:
+    return _plan(spec_json).estimate_one(code, paths, named=named)
 
 
 def _run_task(spec_json: str, code: int, est: dict | None, ref: float | None) -> bytes:
@@ -147,6 +149,8 @@ def _load_est(parts: Path, code: int) -> dict | None:
     if not (d / "meta.json").exists():
         return None
     est = json.loads((d / "meta.json").read_text())
+    if "inputs" not in est:  # kept by an earlier version, without the files' hashes: redo
+        return None
     if (d / "estimates.json").exists():
         est["estimates"] = (d / "estimates.json").read_bytes()
     est["bootstrap"] = (d / "bootstrap.parquet").read_bytes() if (d / "bootstrap.parquet").exists() else None
@@ -268,7 +272,7 @@ def compare(
                 run.skipped["estimate"].append(code)
             else:
                 d = root / f"municipality={code}"
-                todo[code] = ([os.path.abspath(d)] if d.is_dir() else [],)
+                todo[code] = ([os.path.abspath(d)] if d.is_dir() else [], os.fspath(d))
         step("estimate", todo, _estimate_task, lambda code, e: (_save_est(parts, code, e), ests.__setitem__(code, e)))
         if any(ests[c] is None for c in codes):
             run.markdown = None
@@ -287,7 +291,11 @@ def compare(
         _report(parts, run)
         return run
     outcomes = [(parts / f"outcome-{code}.bin").read_bytes() for code in codes]
-    run.markdown = plan.merge(outcomes, os.fspath(out), lang=lang, keep_draws=keep_draws)
+    # The manifest records every partition file the estimations read, with the SHA-256 its
+    # worker computed while reading it, as `som municipalities` records the national files.
+    case_inputs = [tuple(i) for code in codes if ests[code] is not None for i in ests[code]["inputs"]]
+    run.markdown = plan.merge(outcomes, os.fspath(out), lang=lang, keep_draws=keep_draws,
+                              case_inputs=case_inputs)
     run.complete = True
     _report(parts, run)
     return run
