@@ -15,14 +15,80 @@ pub struct MarkovFlows {
     pub trace: Vec<f64>,
     /// Transition probabilities of every regime, `[regime][non-zero][draw]`.
     probs: Vec<f64>,
+    /// Values by year since entry, `[y][draw]`.
     acc: Vec<f64>,
+    /// Restated values by cohort and year since entry, `[cohort][y][draw]`.
+    accp: Vec<f64>,
+    /// The current year's values by position in the year, `[p][draw]`.
+    pos: Vec<f64>,
     tmp: Vec<f64>,
     /// Ratios of discount points' factors to their years' at each draw's rate, `[p][draw]`.
     ratio: Vec<f64>,
     /// The scenario's year factors at each draw's rate, `[year][draw]`.
     year_df: Vec<f64>,
-    sum: Vec<f64>,
-    sum_pv: Vec<f64>,
+    /// Discount factors of one year, `[draw]`.
+    fac: Vec<f64>,
+}
+
+/// Folds one year's values kept by position in the year into the nominal sums and, at each
+/// position's ratio of its discount point's factor to its year's, into every cohort's restated
+/// sums.
+struct Fold<'a> {
+    n: usize,
+    h: usize,
+    per_year: usize,
+    cohorts: &'a [(usize, usize)],
+    /// Whether the ratios are per draw (`ratio`, `[p][draw]`) or per year (`ratio_year`,
+    /// `[t][p]`).
+    drawn: bool,
+    ratio: &'a [f64],
+    ratio_year: &'a [f64],
+}
+
+impl Fold<'_> {
+    /// Fold `pos` (`[p][draw]`, zeroed after) of year `y` since entry into `acc` and `accp`;
+    /// `own` the ratios `[p]` of an outcome with its own constant rate.
+    fn fold(
+        &self,
+        pos: &mut [f64],
+        y: usize,
+        ny: usize,
+        acc: &mut [f64],
+        accp: &mut [f64],
+        own: Option<&[f64]>,
+    ) {
+        let n = self.n;
+        for p in 0..self.per_year {
+            let src = &pos[p * n..][..n];
+            for (x, &v) in acc[y * n..][..n].iter_mut().zip(src) {
+                *x += v;
+            }
+            for (c, &(start, _)) in self.cohorts.iter().enumerate() {
+                let t = start + y;
+                if t >= self.h {
+                    continue;
+                }
+                let dst = &mut accp[(c * ny + y) * n..][..n];
+                match (own, self.drawn) {
+                    (Some(o), _) => {
+                        let r = o[p];
+                        dst.iter_mut().zip(src).for_each(|(x, &v)| *x += v * r);
+                    }
+                    (None, true) => {
+                        let rr = &self.ratio[p * n..][..n];
+                        for ((x, &v), &r) in dst.iter_mut().zip(src).zip(rr) {
+                            *x += v * r;
+                        }
+                    }
+                    (None, false) => {
+                        let r = self.ratio_year[t * self.per_year + p];
+                        dst.iter_mut().zip(src).for_each(|(x, &v)| *x += v * r);
+                    }
+                }
+            }
+        }
+        pos.fill(0.0);
+    }
 }
 
 fn zeroed(v: &mut Vec<f64>, len: usize) {
@@ -104,23 +170,26 @@ impl Compiled {
             }
         }
 
-        // 3. Values accumulated by year since entry and, where flows are restated, by the
-        //    cycle's position within the year; then booked into the cells by cohort.
+        // 3. Values accumulated by year since entry (`acc`, `[y][draw]`), then booked into the
+        //    cells by cohort. Where flows are restated, a year's elements are first kept by
+        //    their position in the year (`pos`, `[p][draw]`) and then folded into `acc` and, at
+        //    their ratios, into each cohort's discount-equivalent sums (`accp`,
+        //    `[cohort][y][draw]`), so that the working set stays one year wide.
         let ny = self.years_since_entry();
         let per_year = self.cycle.per_year() as usize;
         let cd = &self.discount;
         let restate = values_pv.is_some();
-        let np = if restate { per_year } else { 1 };
-        let pos = |cycle: usize| if restate { cycle % per_year } else { 0 };
+        let nc = self.cohorts.len();
         let MarkovFlows {
             ref mut outcomes,
             ref mut outcomes_nominal,
             ref trace,
             ref mut acc,
+            ref mut pos,
+            ref mut accp,
             ref mut ratio,
             ref mut year_df,
-            ref mut sum,
-            ref mut sum_pv,
+            ref mut fac,
             ..
         } = *out;
         // The scenario's rate in each draw, when it is an input that moves in this chunk.
@@ -133,7 +202,7 @@ impl Compiled {
         // or `[p][draw]` at each draw's own rate.
         let ratio_year: Vec<f64> = if restate {
             (0..h)
-                .flat_map(|t| (0..np).map(move |p| cd.ratio(p, cd.rates[t])))
+                .flat_map(|t| (0..per_year).map(move |p| cd.ratio(p, cd.rates[t])))
                 .collect()
         } else {
             Vec::new()
@@ -141,72 +210,82 @@ impl Compiled {
         zeroed(
             ratio,
             if restate && drawn.is_some() {
-                np * n
+                per_year * n
             } else {
                 0
             },
         );
         if let (true, Some(r)) = (restate, drawn) {
-            for p in 0..np {
+            for p in 0..per_year {
                 for (x, &rr) in ratio[p * n..][..n].iter_mut().zip(r) {
                     *x = cd.ratio(p, rr);
                 }
             }
         }
-        let ratio = &*ratio;
-        zeroed(sum, n);
-        zeroed(sum_pv, n);
+        let fold = Fold {
+            n,
+            h,
+            per_year,
+            cohorts: &self.cohorts,
+            drawn: drawn.is_some(),
+            ratio,
+            ratio_year: &ratio_year,
+        };
+        zeroed(pos, if restate { per_year * n } else { 0 });
         let at =
             |a: usize, point: usize, st: usize| &trace[((a * pts + point) * s + st) * n..][..n];
-        let mut book = |acc: &[f64],
-                        cell: usize,
-                        constant: f64,
-                        slot: usize,
-                        values: &mut [f64],
-                        mut values_pv: Option<&mut [f64]>| {
+        let book = |acc: &[f64],
+                    accp: &[f64],
+                    cell: usize,
+                    constant: f64,
+                    slot: usize,
+                    values: &mut [f64],
+                    mut values_pv: Option<&mut [f64]>| {
             let q = row(slot);
-            for &(start, size) in &self.cohorts {
+            for (c, &(start, size)) in self.cohorts.iter().enumerate() {
                 let m = row(size);
                 for y in 0..ny.min(h.saturating_sub(start)) {
                     let t = start + y;
-                    let block = &acc[y * np * n..][..np * n];
+                    let src = &acc[y * n..][..n];
                     let dst = &mut values[(cell * h + t) * n..][..n];
-                    let Some(vp) = values_pv.as_deref_mut() else {
-                        for (((x, &mm), &qq), &a) in dst.iter_mut().zip(m).zip(q).zip(block) {
+                    for (((x, &mm), &qq), &a) in dst.iter_mut().zip(m).zip(q).zip(src) {
+                        *x += mm * (constant * qq * a);
+                    }
+                    if let Some(vp) = values_pv.as_deref_mut() {
+                        let src = &accp[(c * ny + y) * n..][..n];
+                        let dst = &mut vp[(cell * h + t) * n..][..n];
+                        for (((x, &mm), &qq), &a) in dst.iter_mut().zip(m).zip(q).zip(src) {
                             *x += mm * (constant * qq * a);
                         }
-                        continue;
-                    };
-                    sum.fill(0.0);
-                    sum_pv.fill(0.0);
-                    for p in 0..np {
-                        let src = &block[p * n..][..n];
-                        let both = sum.iter_mut().zip(sum_pv.iter_mut());
-                        match drawn {
-                            Some(_) => {
-                                let rr = &ratio[p * n..][..n];
-                                for ((x, y), (&v, &r)) in both.zip(src.iter().zip(rr)) {
-                                    *x += v;
-                                    *y += v * r;
-                                }
-                            }
-                            None => {
-                                let r = ratio_year[t * np + p];
-                                for ((x, y), &v) in both.zip(src) {
-                                    *x += v;
-                                    *y += v * r;
-                                }
-                            }
-                        }
-                    }
-                    let dpv = &mut vp[(cell * h + t) * n..][..n];
-                    for d in 0..n {
-                        let k = m[d] * constant * q[d];
-                        dst[d] += k * sum[d];
-                        dpv[d] += k * sum_pv[d];
                     }
                 }
             }
+        };
+        // Where an element of year `y` and cycle `cycle` accumulates: straight into `acc`, or
+        // into `pos` after the previous year's elements are folded.
+        let target = |acc: &mut [f64],
+                      accp: &mut [f64],
+                      pos: &mut [f64],
+                      cur: &mut Option<usize>,
+                      own: Option<&[f64]>,
+                      y: usize,
+                      cycle: usize|
+         -> std::ops::Range<usize> {
+            if !restate {
+                return y * n..(y + 1) * n;
+            }
+            if *cur != Some(y) {
+                if let Some(prev) = *cur {
+                    fold.fold(pos, prev, ny, acc, accp, own);
+                }
+                *cur = Some(y);
+            }
+            let p = cycle % per_year;
+            p * n..(p + 1) * n
+        };
+        let sizes = |acc: &mut Vec<f64>, accp: &mut Vec<f64>| {
+            zeroed(acc, ny * n);
+            zeroed(accp, if restate { nc * ny * n } else { 0 });
         };
         // Cost lines are sorted by (arm, state, window): lines that share them share `acc`.
         let mut last = None;
@@ -214,28 +293,33 @@ impl Compiled {
             let key = (c.arm, c.state, c.from, c.to);
             if last != Some(key) {
                 last = Some(key);
-                zeroed(acc, ny * np * n);
+                sizes(acc, accp);
+                let mut cur = None;
                 for e in &self.cost_elements {
                     if e.cycle < c.from || e.cycle >= c.to {
                         continue;
                     }
-                    let i = e.year * np + pos(e.cycle);
+                    let r = target(acc, accp, pos, &mut cur, None, e.year, e.cycle);
+                    let dst = if restate { &mut pos[r] } else { &mut acc[r] };
                     for &(point, w) in &e.terms {
                         if w == 0.0 {
                             continue;
                         }
-                        let src = at(c.arm, point, c.state);
-                        for (x, &v) in acc[i * n..][..n].iter_mut().zip(src) {
+                        for (x, &v) in dst.iter_mut().zip(at(c.arm, point, c.state)) {
                             *x += w * v;
                         }
                     }
                 }
+                if let Some(y) = cur {
+                    fold.fold(pos, y, ny, acc, accp, None);
+                }
             }
             let pv = values_pv.as_deref_mut();
-            book(acc, c.cell, c.constant, c.slot, values, pv);
+            book(acc, accp, c.cell, c.constant, c.slot, values, pv);
         }
         for t in &self.transition_costs {
-            zeroed(acc, ny * np * n);
+            sizes(acc, accp);
+            let mut cur = None;
             for c in 0..k {
                 let r = self.arms[t.arm].regime_of_cycle[c];
                 let Some(q) = self.regimes[r]
@@ -246,20 +330,21 @@ impl Compiled {
                     continue;
                 };
                 let p = &probs[(offsets[r] + q) * n..][..n];
-                let src = at(t.arm, c, t.from);
-                let i = (c / per_year) * np + pos(c);
-                for ((x, &v), &pp) in acc[i * n..][..n].iter_mut().zip(src).zip(p) {
+                let range = target(acc, accp, pos, &mut cur, None, c / per_year, c);
+                let dst = if restate {
+                    &mut pos[range]
+                } else {
+                    &mut acc[range]
+                };
+                for ((x, &v), &pp) in dst.iter_mut().zip(at(t.arm, c, t.from)).zip(p) {
                     *x += v * pp;
                 }
             }
-            book(
-                acc,
-                t.cell,
-                t.constant,
-                t.slot,
-                values,
-                values_pv.as_deref_mut(),
-            );
+            if let Some(y) = cur {
+                fold.fold(pos, y, ny, acc, accp, None);
+            }
+            let pv = values_pv.as_deref_mut();
+            book(acc, accp, t.cell, t.constant, t.slot, values, pv);
         }
         let no = self.outcomes.len();
         zeroed(outcomes, 2 * no * n);
@@ -275,18 +360,20 @@ impl Compiled {
                 }
             }
         }
-        let year_df = &*year_df;
+        zeroed(fac, n);
         for (o, oc) in self.outcomes.iter().enumerate() {
             // Its own ratios when it has its own rate.
-            let own: Vec<f64> = match (restate, oc.rate) {
-                (true, Some(r)) => (0..np).map(|p| cd.ratio(p, r)).collect(),
-                _ => Vec::new(),
-            };
+            let own: Option<Vec<f64>> = oc
+                .rate
+                .filter(|_| restate)
+                .map(|r| (0..per_year).map(|p| cd.ratio(p, r)).collect());
             let by_draw = oc.rate.is_none() && drawn.is_some();
             for a in 0..2 {
-                zeroed(acc, ny * np * n);
+                sizes(acc, accp);
+                let mut cur = None;
                 for e in &self.outcome_elements {
-                    let i = e.year * np + pos(e.cycle);
+                    let r = target(acc, accp, pos, &mut cur, own.as_deref(), e.year, e.cycle);
+                    let dst = if restate { &mut pos[r] } else { &mut acc[r] };
                     for &(point, w) in &e.terms {
                         if w == 0.0 {
                             continue;
@@ -296,58 +383,38 @@ impl Compiled {
                             let Some(slot) = v else { continue };
                             let val = row(*slot);
                             let src = at(a, point, st);
-                            let dst = &mut acc[i * n..][..n];
                             for ((x, &vv), &m) in dst.iter_mut().zip(val).zip(src) {
                                 *x += wdt * vv * m;
                             }
                         }
                     }
                 }
+                if let Some(y) = cur {
+                    fold.fold(pos, y, ny, acc, accp, own.as_deref());
+                }
                 let tot = &mut outcomes[(a * no + o) * n..][..n];
                 let nom = &mut outcomes_nominal[(a * no + o) * n..][..n];
-                for &(start, size) in &self.cohorts {
+                for (c, &(start, size)) in self.cohorts.iter().enumerate() {
                     let m = row(size);
                     for y in 0..ny.min(h.saturating_sub(start)) {
                         let t = start + y;
-                        let block = &acc[y * np * n..][..np * n];
-                        if !restate && !by_draw {
-                            let f = oc.discount[t];
-                            let both = nom.iter_mut().zip(tot.iter_mut());
-                            for ((no, to), (&mm, &a)) in both.zip(m.iter().zip(block)) {
-                                *no += mm * a;
-                                *to += mm * a * f;
-                            }
-                            continue;
+                        let src = &acc[y * n..][..n];
+                        // Restated sums already carry each point's ratio to its year's factor.
+                        let disc = if restate {
+                            &accp[(c * ny + y) * n..][..n]
+                        } else {
+                            src
+                        };
+                        if by_draw {
+                            fac.copy_from_slice(&year_df[t * n..][..n]);
+                        } else {
+                            fac.fill(oc.discount[t]);
                         }
-                        for p in 0..np {
-                            let src = &block[p * n..][..n];
-                            // The factor of each draw: its year's, times the point's ratio.
-                            let fac = &mut sum[..];
-                            if by_draw {
-                                fac.copy_from_slice(&year_df[t * n..][..n]);
-                            } else {
-                                fac.fill(oc.discount[t]);
-                            }
-                            match (restate, oc.rate, drawn) {
-                                (false, _, _) => {}
-                                (true, Some(_), _) => fac.iter_mut().for_each(|x| *x *= own[p]),
-                                (true, None, Some(_)) => {
-                                    for (x, &r) in fac.iter_mut().zip(&ratio[p * n..][..n]) {
-                                        *x *= r;
-                                    }
-                                }
-                                (true, None, None) => {
-                                    let r = ratio_year[t * np + p];
-                                    fac.iter_mut().for_each(|x| *x *= r);
-                                }
-                            }
-                            let both = nom.iter_mut().zip(tot.iter_mut());
-                            for ((no, to), ((&mm, &v), &f)) in
-                                both.zip(m.iter().zip(src).zip(fac.iter()))
-                            {
-                                *no += mm * v;
-                                *to += mm * v * f;
-                            }
+                        let both = nom.iter_mut().zip(tot.iter_mut());
+                        let vals = m.iter().zip(src).zip(disc).zip(fac.iter());
+                        for ((no, to), (((&mm, &a), &b), &f)) in both.zip(vals) {
+                            *no += mm * a;
+                            *to += mm * b * f;
                         }
                     }
                 }
