@@ -847,6 +847,21 @@ impl Comparison {
         self.plan.study.is_some()
     }
 
+    /// Every input the comparison reads besides the case data (the scenario, its catalogues,
+    /// the list of municipalities, the study) with its SHA-256, as JSON: what a restart checks
+    /// the steps it kept against.
+    fn inputs_json(&self) -> String {
+        let mut inputs = self.plan.inputs.clone();
+        if let Some((_, src, _)) = &self.plan.study {
+            inputs.push(engine::summary::InputHash {
+                role: "study".into(),
+                path: src.name.clone(),
+                sha256: src.sha256(),
+            });
+        }
+        serde_json::to_string(&inputs).unwrap_or_default()
+    }
+
     /// The whole comparison on this machine, as `som municipalities`: the output files
     /// (municipalities.csv, .json, .md, .html, regions.csv, charts, manifest.json,
     /// draws.parquet with `keep_draws`) as a dict of name → bytes, and written to `out` when

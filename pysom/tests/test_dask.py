@@ -200,3 +200,50 @@ def test_a_failing_municipality_is_reported_not_fatal(data, client, tmp_path):
     assert not r.complete and list(r.failed) == [bad]
     assert "services" in r.failed[bad]
     assert len(r.computed["estimate"]) == len(CODES) - 1
+
+
+def test_kept_steps_are_reused_only_for_the_same_run(data, client, tmp_path):
+    """A rerun with other options (or inputs) discards the kept steps; one whose partition
+    changed since its estimate estimates and runs that municipality again, and only it."""
+    few = CODES[:3]
+    parts = tmp_path / "partitioned"
+    for code in few:
+        shutil.copytree(data / "partitioned" / f"municipality={code}", parts / f"municipality={code}")
+    out = tmp_path / "out"
+
+    def go(**kw):
+        opts = {**OPTS, **kw}
+        r = sd.compare(SCENARIO, parts, out, study=STUDY, client=client, only=few, **opts)
+        assert r.complete, r
+        return r
+
+    r = go()
+    assert sorted(r.computed["estimate"]) == sorted(few) and r.discarded == {}
+    first = (out / "municipalities.csv").read_bytes()
+    r = go()
+    assert r.computed["estimate"] == [] and r.computed["run"] == [] and r.discarded == {}
+    # Other options: nothing kept is reused, and the result is the new run's.
+    r = go(draws=400)
+    assert "inputs" in r.discarded
+    assert sorted(r.computed["estimate"]) == sorted(few) and sorted(r.computed["run"]) == sorted(few)
+    assert (out / "municipalities.csv").read_bytes() != first
+    # Back to the first options: the same files as the first time.
+    r = go()
+    assert "inputs" in r.discarded and (out / "municipalities.csv").read_bytes() == first
+    # One partition's file rewritten (the same rows in other bytes), a file added to another.
+    import polars as pl
+
+    victim = parts / f"municipality={few[0]}" / "services.parquet"
+    pl.read_parquet(victim).write_parquet(victim, compression="uncompressed")
+    (parts / f"municipality={few[2]}" / "notes.txt").write_text("added later")
+    r = go()
+    assert sorted(r.discarded["partitions"]) == sorted([few[0], few[2]])
+    assert sorted(r.computed["estimate"]) == sorted([few[0], few[2]])
+    assert sorted(r.computed["run"]) == sorted([few[0], few[2]])
+    assert r.skipped["estimate"] == [few[1]] and r.skipped["run"] == [few[1]]
+    assert (out / "municipalities.csv").read_bytes() == first  # the same rows
+    status = json.loads((out.parent / "out.parts" / "status.json").read_text())
+    assert sorted(status["discarded"]["partitions"]) == sorted([few[0], few[2]])
+    # Now the kept steps match the partitions again.
+    r = go()
+    assert r.discarded == {} and r.computed["estimate"] == [] and r.computed["run"] == []

@@ -15,7 +15,11 @@ of the national files. Only aggregates leave a worker (estimates, bootstrap
 replicates, a row, the draws of its total NPV); workers read their partition from storage they
 share with the client. Each finished step of a municipality is kept in ``<out>.parts/`` (written
 atomically); a rerun skips what is there, and a municipality that fails is reported while the
-others go on.
+others go on. What is kept is only reused for the same run: ``<out>.parts/fingerprint.json``
+holds the SHA-256 of the options and of every input but the case data (scenario, catalogues,
+list, study), and when they differ the kept steps are discarded; a municipality whose partition
+files are not the ones its kept estimate read (by SHA-256, files added or removed included) is
+estimated and run again.
 
 >>> from som.dask import compare          # doctest: +SKIP
 >>> from distributed import Client        # doctest: +SKIP
@@ -27,6 +31,7 @@ others go on.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -51,6 +56,10 @@ class DaskRun:
     skipped: dict[str, list[int]] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
     markdown: str | None = None
+    #: Why the steps kept in ``<out>.parts/`` were not reused, when they were not: the run's
+    #: options or inputs changed (``"inputs"``), or the codes of municipalities whose partition
+    #: changed since their estimate (``"partitions"``).
+    discarded: dict[str, Any] = field(default_factory=dict)
 
 
 def partition(cases: str | os.PathLike, out: str | os.PathLike) -> Path:
@@ -157,6 +166,47 @@ def _load_est(parts: Path, code: int) -> dict | None:
     return est
 
 
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(functools.partial(f.read, 1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _listing(folder: Path) -> list[str]:
+    """The names of the files in a partition folder."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _same_partition(est: dict, folder: Path) -> bool:
+    """Whether the partition ``folder`` holds the files it held when ``est`` was estimated from
+    it (by name: none added or removed), and the files the estimate read have the same bytes."""
+    return est.get("listing") == _listing(folder) and all(
+        Path(path).is_file() and _sha256(Path(path)) == sha for _role, path, sha in est["inputs"]
+    )
+
+
+def _fresh_parts(parts: Path, fingerprint: str) -> bool:
+    """Keep ``parts`` when it was made with ``fingerprint``; else empty it. Whether it was
+    emptied."""
+    stamp = parts / "fingerprint.json"
+    kept = json.loads(stamp.read_text()).get("fingerprint") if stamp.exists() else None
+    emptied = False
+    if kept != fingerprint:
+        for p in parts.iterdir():
+            if p.name.startswith(("estimate-", "outcome-")) or p.name == "status.json":
+                emptied = True
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"fingerprint": fingerprint}, f)
+        os.replace(tmp, stamp)
+    return emptied
+
+
 def _save_outcome(parts: Path, code: int, b: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
     with os.fdopen(fd, "wb") as f:
@@ -256,9 +306,10 @@ def compare(
             if progress:
                 progress(name, done, len(futures))
 
-    import hashlib
-
     spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()[:12]
+    fingerprint = hashlib.sha256((spec_json + "\n" + plan.inputs_json()).encode()).hexdigest()
+    if _fresh_parts(parts, fingerprint):
+        run.discarded["inputs"] = "the options or an input (scenario, catalogues, list, study) changed"
     ests: dict[int, dict | None] = {code: None for code in codes}
     if plan.has_study:
         if cases is None:
@@ -266,14 +317,24 @@ def compare(
         root = Path(cases)
         todo, run.skipped["estimate"] = {}, []
         for code in codes:
+            d = root / f"municipality={code}"
             e = _load_est(parts, code)
+            if e is not None and not _same_partition(e, d):
+                run.discarded.setdefault("partitions", []).append(code)
+                e = None
             if e is not None:
                 ests[code] = e
                 run.skipped["estimate"].append(code)
             else:
-                d = root / f"municipality={code}"
+                # Its run, if kept, came from the estimate being replaced.
+                (parts / f"outcome-{code}.bin").unlink(missing_ok=True)
                 todo[code] = ([os.path.abspath(d)] if d.is_dir() else [], os.fspath(d))
-        step("estimate", todo, _estimate_task, lambda code, e: (_save_est(parts, code, e), ests.__setitem__(code, e)))
+        def keep(code: int, e: dict) -> None:
+            e["listing"] = _listing(root / f"municipality={code}")
+            _save_est(parts, code, e)
+            ests[code] = e
+
+        step("estimate", todo, _estimate_task, keep)
         if any(ests[c] is None for c in codes):
             run.markdown = None
             _report(parts, run)
@@ -309,6 +370,7 @@ def _report(parts: Path, run: DaskRun) -> None:
                 "computed": run.computed,
                 "skipped": run.skipped,
                 "failed": {str(k): v for k, v in run.failed.items()},
+                "discarded": run.discarded,
             },
             indent=2,
         )
