@@ -187,7 +187,7 @@ pub fn summary(run: &engine::Run) -> String {
         }
     }
     if let Some(b) = &s.budget {
-        budget(&mut out, b);
+        budget(&mut out, b, s.uncertainty.as_ref());
     }
     if let Some(m) = &s.markov {
         markov(&mut out, m, &s.scenario.currency);
@@ -195,13 +195,21 @@ pub fn summary(run: &engine::Run) -> String {
     out
 }
 
-/// The budget view: the municipality's net by department and budget year, and the total's
-/// gross, refusion and net.
-fn budget(out: &mut String, b: &engine::budget::BudgetView) {
+/// The budget view: the municipality's net by department and budget year (after the keys,
+/// where there are any), and the total's gross, refusion and net; after draws, the total net's
+/// interval and the probability of a net saving over the budget years.
+fn budget(
+    out: &mut String,
+    b: &engine::budget::BudgetView,
+    u: Option<&engine::montecarlo::Uncertainty>,
+) {
+    let keys = !b.keys.is_empty();
     let _ = writeln!(
         out,
-        "\nBudget view ({}, {}; expenditure +, saving −; net after refusion):",
-        b.municipality, b.price_level
+        "\nBudget view ({}, {}; expenditure +, saving −; net after refusion{}):",
+        b.municipality,
+        b.price_level,
+        if keys { " and distribution keys" } else { "" }
     );
     let _ = write!(out, "  {:<24}", "");
     for y in &b.years {
@@ -216,31 +224,36 @@ fn budget(out: &mut String, b: &engine::budget::BudgetView) {
         let _ = writeln!(out, " {:>12}", thousands(sum));
     };
     for d in &b.departments {
-        line(
-            out,
-            &d.name,
-            &mut d.years.iter().map(|y| y.amounts.net),
-            d.sum.net,
-        );
+        let v = &mut d.years.iter().map(|y| y.amounts.net_after_keys);
+        line(out, &d.name, v, d.sum.net_after_keys);
     }
     let t = &b.total;
-    line(
+    let v = &mut t.years.iter().map(|y| y.amounts.gross);
+    line(out, "Total: gross", v, t.sum.gross);
+    let v = &mut t.years.iter().map(|y| y.amounts.refusion);
+    line(out, "       refusion", v, t.sum.refusion);
+    let v = &mut t.years.iter().map(|y| y.amounts.net);
+    line(out, "       net", v, t.sum.net);
+    let Some((u, bu)) = u.and_then(|u| Some((u, u.budget.as_ref()?))) else {
+        return;
+    };
+    let f = |x: Option<f64>| x.map(thousands).unwrap_or_else(|| "–".into());
+    type Pick = fn(&engine::montecarlo::Stat) -> Option<f64>;
+    let picks: [(f64, Pick); 2] = [(u.interval.0, |s| s.low), (u.interval.1, |s| s.high)];
+    for (q, pick) in picks {
+        let _ = write!(out, "  {:<24}", format!("       net, {:.0} %", 100.0 * q));
+        for st in bu.total.years.iter().chain(std::iter::once(&bu.total.sum)) {
+            let _ = write!(out, " {:>12}", f(pick(st)));
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
         out,
-        "Total: gross",
-        &mut t.years.iter().map(|y| y.amounts.gross),
-        t.sum.gross,
-    );
-    line(
-        out,
-        "       refusion",
-        &mut t.years.iter().map(|y| y.amounts.refusion),
-        t.sum.refusion,
-    );
-    line(
-        out,
-        "       net",
-        &mut t.years.iter().map(|y| y.amounts.net),
-        t.sum.net,
+        "  P(net saving over {}–{}) = {:.1} % of {} draws",
+        bu.years.first().copied().unwrap_or_default(),
+        bu.years.last().copied().unwrap_or_default(),
+        100.0 * bu.p_net_saving,
+        thousands(u.draws as f64)
     );
 }
 

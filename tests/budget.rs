@@ -610,3 +610,101 @@ fn bad_refusion_catalogue_names_its_file_and_line() {
     assert!(err.contains("field `rule[0].step[0].rate`"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// With uncertain inputs, the budget view carries intervals over the draws: in summary.json,
+/// the terminal, report.html, summary.md and the workbook's Budget sheet.
+#[test]
+fn budget_view_over_the_draws() {
+    let dir = scratch("budget-draws");
+    let cat = root().join("models/catalogues");
+    let scenario = std::fs::read_to_string(root().join(SCENARIO))
+        .unwrap()
+        .replace("\"catalogues/", &format!("\"{}/", cat.display()))
+        .replace(
+            "with = { value = 0.40, source",
+            "with = { value = 0.40, dist = \"beta\", mean = 0.40, sd = 0.08, source",
+        );
+    assert!(scenario.contains("dist = \"beta\""), "the scenario changed");
+    let file = dir.join("uncertain.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.join("out");
+    let o = som(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--draws",
+        "400",
+        "--seed",
+        "3",
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = stdout(&o);
+    let s = read_json(&out.join("summary.json"));
+    let b = &s["budget"];
+    let u = &s["uncertainty"]["budget"];
+    assert_eq!(u["years"], b["years"]);
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&u["departments"]), ids(&b["departments"]));
+    let sum = &u["total"]["sum"];
+    let (low, mean, high) = (
+        sum["low"].as_f64().unwrap(),
+        sum["mean"].as_f64().unwrap(),
+        sum["high"].as_f64().unwrap(),
+    );
+    assert!(low < mean && mean < high, "{sum}");
+    // The budget is linear in the success rate but for the keys: the mean of the draws lies
+    // near the figure at the base value, the beta's mean.
+    let base = b["total"]["sum"]["net_after_keys"].as_f64().unwrap();
+    assert!((mean - base).abs() < 0.1 * (high - low), "{mean} vs {base}");
+    let p = u["p_net_saving"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    // Terminal: the total net's quantiles and the probability.
+    let low_line = said
+        .lines()
+        .find(|l| l.trim_start().starts_with("net, 5 %"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(low_line.trim_end().ends_with(&thousands(low)), "{low_line}");
+    assert!(said.contains("% of 400 draws"), "{said}");
+    // Report and summary.md.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("is a saving (400 draws)"),
+        "the probability sentence"
+    );
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("Probability that the municipality's net is a saving over"));
+    // Workbook: the section with the mean of the total's sum.
+    let r = rows(&sheet(&out.join("report.xlsx"), "Budget"));
+    let at = r
+        .iter()
+        .position(|r| text(&r[0]).starts_with("Net after keys over the Monte Carlo draws"))
+        .expect("the section over the draws");
+    let total_mean = r[at..]
+        .iter()
+        .find(|r| text(&r[0]).starts_with("Total") && text(&r[1]) == "Mean")
+        .expect("the total's mean");
+    let ny = u["years"].as_array().unwrap().len();
+    assert!(close(num(&total_mean[2 + ny]), mean), "{total_mean:?}");
+}
+
+/// `v` as the terminal writes it: thousands separators, no decimals.
+fn thousands(v: f64) -> String {
+    let r = v.round() as i64;
+    let digits = r.abs().to_string();
+    let mut o = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            o.push(',');
+        }
+        o.push(c);
+    }
+    if r < 0 { format!("-{o}") } else { o }
+}

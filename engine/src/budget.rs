@@ -646,6 +646,124 @@ pub fn compute(plan: &Plan, model: &Model, flows: ArrayView2<f64>) -> BudgetView
     }
 }
 
+/// The net after keys of every department of the plan and of the total, in each budget year
+/// and summed over them, for every draw of a chunk: `[draw][row][slot]`, rows the plan's
+/// departments then the total, slots the budget years then their sum. The arithmetic of
+/// [`compute`], array-wise over the draws of `flows` (`[cell, year, draw]`), so that draw d
+/// gives what `compute` gives on that draw's flows.
+pub fn batch(plan: &Plan, model: &Model, flows: &crate::model::Flows) -> Vec<f64> {
+    let (nc, h, n) = flows.values.dim();
+    let vals = flows.values.as_slice().expect("standard layout");
+    let ny = plan.years.len();
+    let nd = plan.departments.len();
+    // [department][year][draw]
+    let mut gross = vec![0.0; nd * ny * n];
+    let mut refusion = vec![0.0; nd * ny * n];
+    for (c, cell) in model.cells.iter().enumerate().take(nc) {
+        let Some(role) = plan.cells.get(c).copied().flatten() else {
+            continue;
+        };
+        let sign = cell.arm.sign();
+        for (j, &t) in plan.years.iter().enumerate() {
+            let f = plan.factors[role.dept][j];
+            let src = &vals[(c * h + t) * n..][..n];
+            let at = (role.dept * ny + j) * n;
+            let pairs = gross[at..at + n].iter_mut().zip(&mut refusion[at..at + n]);
+            for ((g, r), &x) in pairs.zip(src) {
+                let v = sign * x * f;
+                *g += v;
+                *r += role.share * v;
+            }
+        }
+    }
+    let net: Vec<f64> = gross.iter().zip(&refusion).map(|(g, r)| g - r).collect();
+    let mut transfer = vec![0.0; nd * ny * n];
+    for k in &plan.keys {
+        for j in 0..ny {
+            for d in 0..n {
+                let x = k.share * (-net[(k.from_pos * ny + j) * n + d]).max(0.0) + 0.0;
+                transfer[(k.from_pos * ny + j) * n + d] += x;
+                transfer[(k.to_pos * ny + j) * n + d] -= x;
+            }
+        }
+    }
+    let rows = nd + 1;
+    let slots = ny + 1;
+    let mut out = vec![0.0; n * rows * slots];
+    for d in 0..n {
+        let o = &mut out[d * rows * slots..][..rows * slots];
+        for p in 0..nd {
+            for j in 0..ny {
+                let i = (p * ny + j) * n + d;
+                let x = net[i] + transfer[i] + 0.0;
+                o[p * slots + j] = x;
+                o[p * slots + ny] += x;
+                o[nd * slots + j] += x;
+            }
+        }
+        o[nd * slots + ny] = (0..ny).map(|j| o[nd * slots + j]).sum::<f64>();
+    }
+    out
+}
+
+/// The budget view over the Monte Carlo draws: the net after keys of each department and of the
+/// total, per budget year and summed over them (`uncertainty.budget` in `summary.json`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BudgetUncertainty {
+    /// The budget years (calendar years).
+    pub years: Vec<i32>,
+    pub price_level: String,
+    pub departments: Vec<BudgetRowUncertainty>,
+    pub total: BudgetRowUncertainty,
+    /// P(the total net over the budget years is a saving, < 0): the intervention more than pays
+    /// for itself in the municipality's budget within the budget years.
+    pub p_net_saving: f64,
+}
+
+/// One department's (or the total's) net after keys over the draws.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BudgetRowUncertainty {
+    pub id: String,
+    pub years: Vec<crate::montecarlo::Stat>,
+    pub sum: crate::montecarlo::Stat,
+}
+
+/// Summarise the per-draw budget rows of [`batch`] (joined over the chunks, `[draw][row][slot]`).
+pub fn uncertainty(
+    plan: &Plan,
+    model: &Model,
+    draws: &[f64],
+    interval: (f64, f64),
+) -> BudgetUncertainty {
+    let ny = plan.years.len();
+    let nd = plan.departments.len();
+    let (rows, slots) = (nd + 1, ny + 1);
+    let n = draws.len() / (rows * slots).max(1);
+    let column = |r: usize, j: usize| -> Vec<f64> {
+        (0..n).map(|d| draws[(d * rows + r) * slots + j]).collect()
+    };
+    let row = |r: usize, id: String| BudgetRowUncertainty {
+        id,
+        years: (0..ny)
+            .map(|j| crate::montecarlo::stat(&column(r, j), interval))
+            .collect(),
+        sum: crate::montecarlo::stat(&column(r, ny), interval),
+    };
+    let saving = column(nd, ny).iter().filter(|&&x| x < 0.0).count();
+    BudgetUncertainty {
+        years: plan.years.iter().map(|&t| model.years[t]).collect(),
+        price_level: plan.price_level.clone(),
+        departments: plan
+            .departments
+            .iter()
+            .enumerate()
+            .map(|(p, &d)| row(p, model.departments[d].id.clone()))
+            .collect(),
+        total: row(nd, "total".into()),
+        p_net_saving: saving as f64 / n.max(1) as f64,
+    }
+}
+
 /// File name of the budget view as a table.
 pub const CSV_FILE: &str = "budget.csv";
 
@@ -1580,6 +1698,62 @@ share = 0.5
                 assert_eq!(y.amounts.gross, y.amounts.ledger);
             }
         }
+    }
+
+    #[test]
+    fn draws_give_what_the_view_gives_on_each_draw() {
+        // Uncertain success and placement cost; the key hands Employment's gains on.
+        let text = SCENARIO
+            .replace(
+                "net = 0.5",
+                "net = { dist = \"beta\", mean = 0.5, sd = 0.15 }",
+            )
+            .replace(
+                "amount = -1000000",
+                "amount = { dist = \"normal\", mean = -1000000, sd = 300000 }",
+            );
+        let source = Source::new("t.toml", text.as_str());
+        let scenario: Scenario = source.parse().unwrap();
+        let cat = Catalogues::builtin().unwrap();
+        let model = crate::compile::compile(&scenario, &source, &cat).unwrap();
+        let plan = model.budget.as_ref().unwrap();
+        let n = 24;
+        let theta = crate::montecarlo::sample_theta(&model, 7, 0, n);
+        let flows = model.evaluate(theta.view());
+        let got = batch(plan, &model, &flows);
+        let (ny, nd) = (plan.years.len(), plan.departments.len());
+        let (rows, slots) = (nd + 1, ny + 1);
+        assert_eq!(got.len(), n * rows * slots);
+        let mut distinct = std::collections::BTreeSet::new();
+        for d in 0..n {
+            let view = compute(plan, &model, flows.draw(d));
+            let o = &got[d * rows * slots..][..rows * slots];
+            for (p, row) in view.departments.iter().enumerate() {
+                for j in 0..ny {
+                    assert!(close(o[p * slots + j], row.years[j].amounts.net_after_keys));
+                }
+                assert!(close(o[p * slots + ny], row.sum.net_after_keys));
+            }
+            for j in 0..ny {
+                assert!(close(
+                    o[nd * slots + j],
+                    view.total.years[j].amounts.net_after_keys
+                ));
+            }
+            assert!(close(o[nd * slots + ny], view.total.sum.net_after_keys));
+            distinct.insert(o[nd * slots + ny].to_bits());
+        }
+        assert!(distinct.len() > n / 2, "the draws differ");
+        // Summarised: the mean of the draws, and a share of savings.
+        let u = uncertainty(plan, &model, &got, (0.05, 0.95));
+        let mean: f64 = (0..n)
+            .map(|d| got[(d * rows + nd) * slots + ny])
+            .sum::<f64>()
+            / n as f64;
+        assert!(close(u.total.sum.mean.unwrap(), mean));
+        assert_eq!(u.total.years.len(), ny);
+        assert_eq!(u.departments.len(), nd);
+        assert!((0.0..=1.0).contains(&u.p_net_saving));
     }
 
     proptest::proptest! {

@@ -407,6 +407,9 @@ pub struct Draws {
     /// Discounted outcome totals of the state-transition form, draw by draw:
     /// `[draw][arm][outcome]` (empty without `[states]`).
     pub markov_outcomes: Vec<f64>,
+    /// The budget view's net after keys, draw by draw: `[draw][row][slot]`
+    /// (`crate::budget::batch`; empty without `[budget]`).
+    pub budget: Vec<f64>,
 }
 
 impl GroupDraws {
@@ -438,6 +441,7 @@ impl Draws {
         self.total_cumulative_net_pv
             .extend(other.total_cumulative_net_pv);
         self.markov_outcomes.extend(other.markov_outcomes);
+        self.budget.extend(other.budget);
         for (i, o) in self.inputs.iter_mut().zip(other.inputs) {
             i.1.extend(o.1);
         }
@@ -620,6 +624,11 @@ pub fn batch_with(
         inputs: Vec::new(),
         total_cumulative_net_pv: total_cum,
         markov_outcomes: crate::markov::results::per_draw(model, &flows.markov, n),
+        budget: model
+            .budget
+            .as_ref()
+            .map(|plan| crate::budget::batch(plan, model, flows))
+            .unwrap_or_default(),
     }
 }
 

@@ -293,6 +293,9 @@ pub struct Uncertainty {
     pub net_per_participant: Stat,
     pub by_actor: Vec<GroupUncertainty>,
     pub by_department: Vec<GroupUncertainty>,
+    /// The budget view over the draws, when the scenario has a `[budget]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::BudgetUncertainty>,
 }
 
 /// Statistics per projection year of a `[draw × horizon]` table.
@@ -346,6 +349,10 @@ pub fn summarise(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty 
         net_per_participant: stat(&per_participant, opts.interval),
         by_actor: draws.by_actor.iter().map(|g| group(g, opts)).collect(),
         by_department: draws.by_department.iter().map(|g| group(g, opts)).collect(),
+        budget: model
+            .budget
+            .as_ref()
+            .map(|plan| crate::budget::uncertainty(plan, model, &draws.budget, opts.interval)),
     }
 }
 

@@ -565,6 +565,57 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             s.values(&vals, st)?;
         }
     }
+    if let Some((u, bu)) = crate::report::html::budget_draws(run) {
+        s.skip();
+        s.text(
+            &format!(
+                "{} ({} {}, {})",
+                st.t(
+                    "Net after keys over the Monte Carlo draws",
+                    "Netto efter nøgler over Monte Carlo-trækkene"
+                ),
+                u.draws,
+                st.t("draws", "træk"),
+                crate::report::interval_name(st.lang, u.interval)
+            ),
+            &st.section,
+        )?;
+        s.header(&head, st)?;
+        let names = b.departments.iter().chain(std::iter::once(&b.total));
+        let stats = bu.departments.iter().chain(std::iter::once(&bu.total));
+        for (row, stat) in names.zip(stats) {
+            let name = if row.id == "total" {
+                row.name.clone()
+            } else {
+                crate::report::department_name(run, st.lang, &row.id, &row.name)
+            };
+            type Pick = fn(&crate::montecarlo::Stat) -> Option<f64>;
+            let picks: [(&str, Pick); 3] = [
+                (st.t("Mean", "Middelværdi"), |x| x.mean),
+                (st.t("Low", "Nedre"), |x| x.low),
+                (st.t("High", "Øvre"), |x| x.high),
+            ];
+            for (label, pick) in picks {
+                let mut vals = vec![V::S(&name), V::S(label)];
+                for y in &stat.years {
+                    vals.push(V::Opt(pick(y), Kind::Kr));
+                }
+                vals.push(V::Opt(pick(&stat.sum), Kind::Kr));
+                s.values(&vals, st)?;
+            }
+        }
+        s.values(
+            &[
+                V::S(st.t(
+                    "P(the municipality's net over the budget years is a saving)",
+                    "P(kommunens netto over budgetårene er en besparelse)",
+                )),
+                V::S(""),
+                V::Share(bu.p_net_saving),
+            ],
+            st,
+        )?;
+    }
     s.skip();
     s.text(
         st.t("Refusion rules applied", "Anvendte refusionsregler"),

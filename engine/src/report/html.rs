@@ -99,6 +99,17 @@ pub fn render(run: &Run, charts: &[(String, Vec<u8>)], lang: Lang) -> String {
     h
 }
 
+/// The Monte Carlo run and its budget view over the draws, when the run has both.
+pub(crate) fn budget_draws(
+    run: &Run,
+) -> Option<(
+    &crate::montecarlo::Uncertainty,
+    &crate::budget::BudgetUncertainty,
+)> {
+    let u = run.summary.uncertainty.as_ref()?;
+    Some((u, u.budget.as_ref()?))
+}
+
 /// The budget view's price level in words.
 pub(crate) fn budget_prices(lang: Lang, b: &crate::budget::BudgetView) -> String {
     match (b.prices, lang) {
@@ -740,8 +751,49 @@ impl Report<'_> {
                 let _ = write!(h, "<td class=\"n\">{}</td>", self.num.int(get(&row.sum)));
                 h.push_str("</tr>\n");
             }
+            // The last line's interval over the draws (the net after keys where there are keys).
+            if let Some((u, bu)) = budget_draws(self.run) {
+                let stats = if is_total {
+                    &bu.total
+                } else {
+                    &bu.departments[i]
+                };
+                let _ = write!(
+                    h,
+                    "<tr><td></td><td>{}</td>",
+                    esc(&interval_name(self.lang, u.interval))
+                );
+                for st in stats.years.iter().chain(std::iter::once(&stats.sum)) {
+                    let _ = write!(
+                        h,
+                        "<td class=\"n\">{}</td>",
+                        esc(&interval(self.num, st).unwrap_or_else(|| "–".into()))
+                    );
+                }
+                h.push_str("</tr>\n");
+            }
         }
         h.push_str("</tbody></table></div>\n");
+        if let Some((u, bu)) = budget_draws(self.run) {
+            let _ = writeln!(
+                h,
+                "<p>{} {} {}: {}.</p>",
+                self.t(
+                    "Over the Monte Carlo draws, the probability that the municipality's net over",
+                    "Over Monte Carlo-trækkene er sandsynligheden for, at kommunens netto over"
+                ),
+                esc(&format!(
+                    "{}–{}",
+                    bu.years.first().copied().unwrap_or_default(),
+                    bu.years.last().copied().unwrap_or_default()
+                )),
+                self.t(
+                    &format!("is a saving ({} draws)", self.num.int(u.draws as f64)),
+                    &format!("er en besparelse ({} træk)", self.num.int(u.draws as f64))
+                ),
+                self.num.pct(bu.p_net_saving)
+            );
+        }
         let mut notes = Vec::new();
         for r in &b.refusion {
             notes.push(format!(

@@ -201,6 +201,29 @@ pub fn render(run: &Run, lang: Lang) -> String {
             }
             o.push('\n');
         }
+        let draws = super::html::budget_draws(run);
+        if let Some((u, bu)) = draws {
+            let _ = write!(o, "| *{}* |", interval_name(lang, u.interval));
+            for st in &bu.total.years {
+                let _ = write!(o, " {} |", interval(num, st).unwrap_or_else(|| "–".into()));
+            }
+            o.push('\n');
+        }
+        if let Some((u, bu)) = draws {
+            let _ = write!(
+                o,
+                "\n{} {}–{}: {} ({} {}).\n",
+                t(
+                    "Probability that the municipality's net is a saving over",
+                    "Sandsynlighed for, at kommunens netto er en besparelse over"
+                ),
+                bu.years.first().copied().unwrap_or_default(),
+                bu.years.last().copied().unwrap_or_default(),
+                num.pct(bu.p_net_saving),
+                num.int(u.draws as f64),
+                t("draws", "træk")
+            );
+        }
         let _ = writeln!(
             o,
             "\n{}",
