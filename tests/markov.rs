@@ -642,34 +642,56 @@ fn probabilistic_runs_are_reproducible_whatever_the_thread_count() {
                 root().join("models/examples/gmca-departments.toml")
             ),
         );
-    let f = write("threads", &text);
-    let mut summaries = Vec::new();
-    for threads in ["1", "2"] {
-        let out = scratch(&format!("markov-threads-{threads}")).join("run");
-        let o = std::process::Command::new(env!("CARGO_BIN_EXE_som"))
-            .args([
-                "run",
-                f.to_str().unwrap(),
-                "--out",
-                out.to_str().unwrap(),
-                "--draws",
-                "2000",
-                "--seed",
-                "11",
-                "--no-charts",
-            ])
-            .env("RAYON_NUM_THREADS", threads)
-            .current_dir(root())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-        summaries.push(std::fs::read(out.join("summary.json")).unwrap());
+    // The same with quarterly cycles discounted mid-cycle at a drawn rate (flows restated).
+    let quarterly = text
+        .replace(
+            "cycle = \"year\"\ncycles = 20",
+            "cycle = \"quarter\"\ncycles = 80",
+        )
+        .replace(
+            "correction = \"none\"",
+            "correction = \"none\"\ndiscount = \"mid\"",
+        )
+        .replace(
+            "rate = { value = 0.06,",
+            "rate = { value = 0.06, dist = \"uniform\", min = 0.03, max = 0.09,",
+        );
+    assert_eq!(quarterly.matches("quarter").count(), 1, "the model changed");
+    assert!(quarterly.contains("discount = \"mid\"") && quarterly.contains("max = 0.09"));
+    let g = write("threads-quarterly", &quarterly);
+    let mut outs = Vec::new();
+    for (name, file) in [("yearly", &write("threads", &text)), ("quarterly", &g)] {
+        let mut sums = Vec::new();
+        for threads in ["1", "2"] {
+            let out = scratch(&format!("markov-threads-{name}-{threads}")).join("run");
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_som"))
+                .args([
+                    "run",
+                    file.to_str().unwrap(),
+                    "--out",
+                    out.to_str().unwrap(),
+                    "--draws",
+                    "2000",
+                    "--seed",
+                    "11",
+                    "--no-charts",
+                ])
+                .env("RAYON_NUM_THREADS", threads)
+                .current_dir(root())
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", stderr(&o));
+            sums.push(std::fs::read(out.join("summary.json")).unwrap());
+        }
+        assert!(
+            sums[0] == sums[1],
+            "{name}: summary differs between 1 and 2 threads"
+        );
+        outs.push(sums.remove(0));
     }
-    assert!(
-        summaries[0] == summaries[1],
-        "summary differs between 1 and 2 threads"
-    );
-    let s: serde_json::Value = serde_json::from_slice(&summaries[0]).unwrap();
+    let q: serde_json::Value = serde_json::from_slice(&outs[1]).unwrap();
+    assert_eq!(q["markov"]["conventions"]["discount"], "mid");
+    let s: serde_json::Value = serde_json::from_slice(&outs[0]).unwrap();
     let u = &s["markov"]["uncertainty"][0];
     let curve = u["acceptability"].as_array().unwrap();
     assert_eq!(curve.len(), 51);
