@@ -171,23 +171,28 @@ fn the_bundled_study_recovers_the_bundled_truth_and_reports_balance() {
             .or_default() += t["probability"].as_f64().unwrap();
     }
     assert!(sums.values().all(|s| *s <= 1.0 + 1e-9));
-    // Secondary suppression: no origin row has exactly one suppressed cell beside published
-    // ones (it would be the row's remainder). (suppressed, cells) per row:
-    let mut rows = std::collections::BTreeMap::<(String, i64, String), (usize, usize)>::new();
+    // Secondary suppression: no origin row and no destination column of a table (group ×
+    // year) has exactly one suppressed cell beside published ones (it would be the line's
+    // remainder). (suppressed, cells) per line:
+    let mut lines =
+        std::collections::BTreeMap::<(String, i64, bool, String), (usize, usize)>::new();
     for t in tr {
-        let key = (
-            t["group"].as_str().unwrap().into(),
-            t["year_since_start"].as_i64().unwrap(),
-            t["from"].as_str().unwrap().into(),
-        );
-        let e = rows.entry(key).or_default();
-        e.0 += t["suppressed"].as_bool().unwrap() as usize;
-        e.1 += 1;
+        for (column, state) in [(false, "from"), (true, "to")] {
+            let key = (
+                t["group"].as_str().unwrap().into(),
+                t["year_since_start"].as_i64().unwrap(),
+                column,
+                t[state].as_str().unwrap().into(),
+            );
+            let e = lines.entry(key).or_default();
+            e.0 += t["suppressed"].as_bool().unwrap() as usize;
+            e.1 += 1;
+        }
     }
-    assert!(rows.values().all(|&(h, n)| h != 1 || n == 1), "{rows:?}");
+    assert!(lines.values().all(|&(h, n)| h != 1 || n == 1), "{lines:?}");
     assert!(
-        rows.values().any(|&(h, n)| h >= 2 && h < n),
-        "some row has small cells"
+        lines.values().any(|&(h, n)| h >= 2 && h < n),
+        "some line has small cells"
     );
     for f in [
         "estimates.json",
