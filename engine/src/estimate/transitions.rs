@@ -62,6 +62,9 @@ impl ByPerson {
     }
 }
 
+/// A cell of the transition tables: (group, year since start, from-state, to-state).
+type Cell = (u8, i32, u16, u16);
+
 /// Count yearly transitions of the matched units (participant at index month, comparisons).
 pub(super) fn count(
     states: &States,
@@ -72,7 +75,7 @@ pub(super) fn count(
 ) -> Vec<TransitionRow> {
     let by = ByPerson::new(states, persons);
     // (group, k, from, to) → (weighted count, the persons behind it)
-    let mut cells: BTreeMap<(u8, i32, u16, u16), (f64, Vec<u32>)> = BTreeMap::new();
+    let mut cells: BTreeMap<Cell, (f64, Vec<u32>)> = BTreeMap::new();
     for (at, m) in units {
         let wc = 1.0 / m.len() as f64;
         for &k in &ks[..ks.len().saturating_sub(1)] {
@@ -96,7 +99,7 @@ pub(super) fn count(
         ids.sort_unstable();
         ids.dedup();
     }
-    let keys: Vec<(u8, i32, u16, u16)> = cells.keys().copied().collect();
+    let keys: Vec<Cell> = cells.keys().copied().collect();
     let ids: Vec<&[u32]> = cells.values().map(|x| x.1.as_slice()).collect();
     // Weighted totals per (group, k, from), for the probabilities.
     let mut from_tot: BTreeMap<(u8, i32, u16), f64> = BTreeMap::new();
