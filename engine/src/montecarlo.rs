@@ -122,7 +122,9 @@ pub fn sample_theta(model: &Model, seed: u64, start: usize, n: usize) -> Array2<
 
 /// Evaluate every draw and keep its metrics and the drawn values of the uncertain inputs.
 /// Chunks are evaluated in parallel, each as arrays (θ → flows → metrics), and joined in draw
-/// order.
+/// order. With `opts.progress` stopped, the chunks not started are skipped and the draws are
+/// incomplete: the caller must check (`Progress::check`) and throw them away, as
+/// `summary::run_full` does.
 pub fn simulate(model: &Model, opts: &McOptions) -> Draws {
     let chunks: Vec<(usize, usize)> = (0..opts.draws)
         .step_by(CHUNK)

@@ -197,6 +197,10 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         .as_ref()
         .map(|plan| crate::budget::compute(plan, &model, flows.view()));
     let draws = mc.filter(|o| o.draws > 0).map(|o| simulate(&model, o));
+    // Draws stopped on request are incomplete: an error, never a result.
+    if let Some(p) = mc.and_then(|o| o.progress.as_ref()) {
+        p.check()?;
+    }
     let uncertainty = mc.zip(draws.as_ref()).map(|(o, d)| Uncertainty {
         correlations: loaded.scenario.correlations.clone(),
         ..summarise(&model, d, o)

@@ -247,3 +247,45 @@ def test_kept_steps_are_reused_only_for_the_same_run(data, client, tmp_path):
     # Now the kept steps match the partitions again.
     r = go()
     assert r.discarded == {} and r.computed["estimate"] == [] and r.computed["run"] == []
+
+
+def test_runs_are_redone_when_the_reference_or_the_cases_folder_changes(data, client, tmp_path):
+    """Each cohort is sized against the reference municipality's participants: when that
+    municipality's partition changes them, every run is redone, not only its own. And kept
+    estimates are never taken for another cases folder's, even with files of the same names."""
+    import polars as pl
+
+    few = CODES[:3]
+    parts = tmp_path / "partitioned"
+    for code in few:
+        shutil.copytree(data / "partitioned" / f"municipality={code}", parts / f"municipality={code}")
+    out = tmp_path / "out"
+
+    def go(cases=parts):
+        r = sd.compare(SCENARIO, cases, out, study=STUDY, client=client, only=few,
+                       reference=few[0], **OPTS)
+        assert r.complete, r
+        return r
+
+    go()
+    first = (out / "municipalities.csv").read_bytes()
+    # Fewer persons in the reference municipality: its participants, so everyone's size, change.
+    d = parts / f"municipality={few[0]}"
+    keep = pl.read_parquet(d / "persons.parquet").sample(fraction=0.6, seed=1)["person_id"]
+    for t in ("persons", "services", "states"):
+        f = d / f"{t}.parquet"
+        if f.exists():
+            pl.read_parquet(f).filter(pl.col("person_id").is_in(keep.to_list())).write_parquet(f)
+    r = go()
+    assert r.discarded.get("partitions") == [few[0]] and "reference" in r.discarded, r.discarded
+    assert r.computed["estimate"] == [few[0]]
+    assert sorted(r.computed["run"]) == sorted(few)
+    assert (out / "municipalities.csv").read_bytes() != first
+    # The same partitions under another folder: nothing kept is taken for them.
+    other = tmp_path / "elsewhere"
+    shutil.copytree(parts, other)
+    r = go(other)
+    assert "inputs" in r.discarded and sorted(r.computed["estimate"]) == sorted(few)
+    m = json.loads((out / "manifest.json").read_text())
+    case_files = [i["path"] for i in m["inputs"] if i["role"] in CASE_ROLES]
+    assert case_files and all(Path(p).is_relative_to(other) for p in case_files), case_files

@@ -16,10 +16,11 @@ replicates, a row, the draws of its total NPV); workers read their partition fro
 share with the client. Each finished step of a municipality is kept in ``<out>.parts/`` (written
 atomically); a rerun skips what is there, and a municipality that fails is reported while the
 others go on. What is kept is only reused for the same run: ``<out>.parts/fingerprint.json``
-holds the SHA-256 of the options and of every input but the case data (scenario, catalogues,
-list, study), and when they differ the kept steps are discarded; a municipality whose partition
-files are not the ones its kept estimate read (by SHA-256, files added or removed included) is
-estimated and run again.
+holds the SHA-256 of the options, the cases folder, som's version and every other input
+(scenario, catalogues, list, study), and when they differ the kept steps are discarded; a
+municipality whose partition files are not the ones its kept estimate read (by SHA-256, files
+added or removed included) is estimated again, and when that changes the reference
+participants every municipality is run again (docs/scale-out.md).
 
 >>> from som.dask import compare          # doctest: +SKIP
 >>> from distributed import Client        # doctest: +SKIP
@@ -119,16 +120,26 @@ def partition(cases: str | os.PathLike, out: str | os.PathLike) -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def _plan(spec_json: str) -> Any:
+def _plan(spec_json: str, fingerprint: str) -> Any:
+    """The comparison, read once per worker and run: `fingerprint` (the options and the
+    SHA-256 of every input) is part of the key, so that a worker reads the inputs again when
+    they changed."""
     return _som.Comparison(**json.loads(spec_json))
 
 
-def _estimate_task(spec_json: str, code: int, paths: list[str], named: str) -> dict[str, Any]:
-    return _plan(spec_json).estimate_one(code, paths, named=named)
+def _estimate_task(spec_json: str, fingerprint: str, code: int, paths: list[str],
+                   named: str) -> dict[str, Any]:
+    # The partition's files as they are before they are read: a file added while it is read
+    # makes the next run estimate it again.
+    listing = _listing(Path(paths[0])) if paths else []
+    est = _plan(spec_json, fingerprint).estimate_one(code, paths, named=named)
+    est["listing"] = listing
+    return est
 
 
-def _run_task(spec_json: str, code: int, est: dict | None, ref: float | None) -> bytes:
-    return _plan(spec_json).run_one(code, est, ref)
+def _run_task(spec_json: str, fingerprint: str, code: int, est: dict | None,
+              ref: float | None) -> bytes:
+    return _plan(spec_json, fingerprint).run_one(code, est, ref)
 
 
 # --- On the client ----------------------------------------------------------------------------
@@ -183,10 +194,32 @@ def _listing(folder: Path) -> list[str]:
 
 def _same_partition(est: dict, folder: Path) -> bool:
     """Whether the partition ``folder`` holds the files it held when ``est`` was estimated from
-    it (by name: none added or removed), and the files the estimate read have the same bytes."""
+    it (by name: none added or removed), and the files the estimate read are in it with the
+    same bytes."""
+    here = os.path.abspath(folder)
     return est.get("listing") == _listing(folder) and all(
-        Path(path).is_file() and _sha256(Path(path)) == sha for _role, path, sha in est["inputs"]
+        os.path.dirname(os.path.abspath(path)) == here
+        and Path(path).is_file() and _sha256(Path(path)) == sha
+        for _role, path, sha in est["inputs"]
     )
+
+
+def _fresh_reference(parts: Path, ref: float | None) -> bool:
+    """Keep the runs in ``parts`` when they were made against the reference ``ref``; else delete
+    them. Whether any was deleted."""
+    stamp = parts / "reference.json"
+    now = json.dumps({"reference_participants": ref})
+    if stamp.exists() and stamp.read_text() == now:
+        return False
+    emptied = False
+    for p in parts.glob("outcome-*.bin"):
+        p.unlink()
+        emptied = True
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
+    with os.fdopen(fd, "w") as f:
+        f.write(now)
+    os.replace(tmp, stamp)
+    return emptied
 
 
 def _fresh_parts(parts: Path, fingerprint: str) -> bool:
@@ -197,7 +230,8 @@ def _fresh_parts(parts: Path, fingerprint: str) -> bool:
     emptied = False
     if kept != fingerprint:
         for p in parts.iterdir():
-            if p.name.startswith(("estimate-", "outcome-")) or p.name == "status.json":
+            if p.name.startswith(("estimate-", "outcome-")) or p.name in ("status.json",
+                                                                       "reference.json"):
                 emptied = True
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
@@ -270,8 +304,17 @@ def compare(
         disclosure_threshold=disclosure_threshold,
     )
     spec_json = json.dumps(spec, sort_keys=True)
-    plan = _plan(spec_json)
+    # Read afresh on every call (a notebook may have edited an input since the last one).
+    plan = _som.Comparison(**spec)
     codes = plan.codes()
+    # What the steps kept in <out>.parts/ must have been made with: the options, the case
+    # data's folder, som's version and every other input's SHA-256.
+    fingerprint = hashlib.sha256("\n".join([
+        spec_json,
+        "cases=" + ("" if cases is None else os.path.abspath(cases)),
+        "version=" + _som.__version__,
+        plan.inputs_json(),
+    ]).encode()).hexdigest()
     run = DaskRun(out=out, complete=False)
     budget = [stop_after]
 
@@ -291,7 +334,8 @@ def compare(
         for code, args in todo.items():
             if not spend():
                 break
-            f = c.submit(fn, spec_json, code, *args, key=f"som-{name}-{code}-{spec_hash}", retries=retries, pure=False)
+            f = c.submit(fn, spec_json, fingerprint, code, *args,
+                         key=f"som-{name}-{code}-{fingerprint[:12]}", retries=retries, pure=False)
             futures[f] = code
         run.computed[name] = []
         done = 0
@@ -306,8 +350,6 @@ def compare(
             if progress:
                 progress(name, done, len(futures))
 
-    spec_hash = hashlib.sha256(spec_json.encode()).hexdigest()[:12]
-    fingerprint = hashlib.sha256((spec_json + "\n" + plan.inputs_json()).encode()).hexdigest()
     if _fresh_parts(parts, fingerprint):
         run.discarded["inputs"] = "the options or an input (scenario, catalogues, list, study) changed"
     ests: dict[int, dict | None] = {code: None for code in codes}
@@ -330,7 +372,6 @@ def compare(
                 (parts / f"outcome-{code}.bin").unlink(missing_ok=True)
                 todo[code] = ([os.path.abspath(d)] if d.is_dir() else [], os.fspath(d))
         def keep(code: int, e: dict) -> None:
-            e["listing"] = _listing(root / f"municipality={code}")
             _save_est(parts, code, e)
             ests[code] = e
 
@@ -340,6 +381,10 @@ def compare(
             _report(parts, run)
             return run
     ref = plan.reference_participants({c: e for c, e in ests.items() if e is not None})
+    # Every municipality's cohort is sized against the reference: runs kept from another
+    # reference (one municipality's partition changed its participants) are run again.
+    if _fresh_reference(parts, ref):
+        run.discarded["reference"] = "the reference participants changed"
     todo, run.skipped["run"] = {}, []
     for code in codes:
         if (parts / f"outcome-{code}.bin").exists():
