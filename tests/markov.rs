@@ -904,14 +904,41 @@ fn danish_model_takes_its_transitions_from_the_estimates() {
     let csv =
         std::fs::read_to_string(root().join("datasets/synthetic-small-estimates/transitions.csv"))
             .unwrap();
-    let mut c = std::collections::BTreeMap::new();
-    for l in csv.lines().skip(1) {
-        let f: Vec<&str> = l.split(',').collect();
-        let year: i32 = f[1].parse().unwrap();
-        if f[0] == "comparison" && (0..=3).contains(&year) && f[6] == "false" {
-            *c.entry((f[2].to_string(), f[3].to_string())).or_insert(0.0) +=
-                f[4].parse::<f64>().unwrap();
+    // Pooled counts of the comparison group in years 0–3; a suppressed cell counts an equal
+    // share of its row's remainder (the row's total, count ÷ probability of a published cell,
+    // less the published counts).
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .filter(|f: &Vec<String>| {
+            f[0] == "comparison" && (0..=3).contains(&f[1].parse::<i32>().unwrap())
+        })
+        .collect();
+    let mut total = std::collections::BTreeMap::new();
+    let mut published = std::collections::BTreeMap::<(String, String), f64>::new();
+    let mut hidden = std::collections::BTreeMap::<(String, String), f64>::new();
+    for f in &rows {
+        let key = (f[1].clone(), f[2].clone());
+        if f[6] == "false" {
+            let (n, p): (f64, f64) = (f[4].parse().unwrap(), f[5].parse().unwrap());
+            total.entry(key.clone()).or_insert(n / p);
+            *published.entry(key).or_default() += n;
+        } else {
+            *hidden.entry(key).or_default() += 1.0;
         }
+    }
+    let mut c = std::collections::BTreeMap::new();
+    for f in &rows {
+        let key = (f[1].clone(), f[2].clone());
+        let n = if f[6] == "false" {
+            f[4].parse::<f64>().unwrap()
+        } else if let Some(t) = total.get(&key) {
+            (t - published.get(&key).copied().unwrap_or(0.0)).max(0.0) / hidden[&key]
+        } else {
+            0.0
+        };
+        *c.entry((f[2].clone(), f[3].clone())).or_insert(0.0) += n;
     }
     let get = |a: &str, b: &str| {
         c.get(&(a.to_string(), b.to_string()))

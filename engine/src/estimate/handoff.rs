@@ -24,8 +24,11 @@ pub struct Estimated {
     pub replicates: usize,
     /// (department, year since start) → the effect in every replicate, in replicate order.
     pub draws: BTreeMap<(String, i32), Vec<f64>>,
-    /// The transitions table: (group, year since start, from, to) → count, unsuppressed cells
-    /// only (for state-transition scenarios, `[[states.arm.*.matrix]] estimated`).
+    /// The transitions table: (group, year since start, from, to) → count (for
+    /// state-transition scenarios, `[[states.arm.*.matrix]] estimated`). A suppressed cell
+    /// holds an equal share of its row's remainder: the row's total (any published cell's
+    /// count ÷ probability) less its published counts, which is what the published figures
+    /// tell of the suppressed cells together; in a row with no published cell, 0.
     pub transitions: BTreeMap<(String, i32, String, String), f64>,
 }
 
@@ -36,6 +39,8 @@ struct TransitionRow {
     from: String,
     to: String,
     count: Option<f64>,
+    #[serde(default)]
+    probability: Option<f64>,
     suppressed: bool,
 }
 
@@ -55,6 +60,44 @@ struct File {
     effects: Vec<Row>,
     #[serde(default)]
     transitions: Vec<TransitionRow>,
+}
+
+/// The transitions table as counts, suppressed cells sharing their row's remainder equally
+/// (see [`Estimated::transitions`]).
+fn transition_counts(rows: &[TransitionRow]) -> BTreeMap<(String, i32, String, String), f64> {
+    // Per row (group, year, from): the total from a published cell, the published counts, and
+    // the suppressed cells.
+    type RowKey = (String, i32, String);
+    let mut total: BTreeMap<RowKey, f64> = BTreeMap::new();
+    let mut published: BTreeMap<RowKey, f64> = BTreeMap::new();
+    let mut hidden: BTreeMap<RowKey, usize> = BTreeMap::new();
+    for r in rows {
+        let key = (r.group.clone(), r.year_since_start, r.from.clone());
+        match (r.suppressed, r.count, r.probability) {
+            (false, Some(c), p) => {
+                *published.entry(key.clone()).or_default() += c;
+                if let Some(p) = p.filter(|&p| p > 0.0) {
+                    total.entry(key).or_insert(c / p);
+                }
+            }
+            _ => *hidden.entry(key).or_default() += 1,
+        }
+    }
+    rows.iter()
+        .filter_map(|r| {
+            let key = (r.group.clone(), r.year_since_start, r.from.clone());
+            let count = match (r.suppressed, r.count) {
+                (false, Some(c)) => c,
+                _ => {
+                    let t = total.get(&key)?;
+                    let rest = (t - published.get(&key).copied().unwrap_or(0.0)).max(0.0);
+                    rest / hidden[&key] as f64
+                }
+            };
+            let cell = (key.0, key.1, key.2, r.to.clone());
+            Some((cell, count))
+        })
+        .collect()
 }
 
 impl Estimated {
@@ -81,24 +124,7 @@ impl Estimated {
                     .map(|e| ((r.department.clone(), r.year_since_start), e))
             })
             .collect();
-        let transitions = f
-            .transitions
-            .iter()
-            .filter(|r| !r.suppressed)
-            .filter_map(|r| {
-                r.count.map(|c| {
-                    (
-                        (
-                            r.group.clone(),
-                            r.year_since_start,
-                            r.from.clone(),
-                            r.to.clone(),
-                        ),
-                        c,
-                    )
-                })
-            })
-            .collect();
+        let transitions = transition_counts(&f.transitions);
         let mut out = Estimated {
             transitions,
             source,
@@ -195,7 +221,44 @@ pub fn bootstrap_path(estimates: &std::path::Path) -> std::path::PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use super::{TransitionRow, transition_counts};
     use crate::model::Joint;
+
+    #[test]
+    fn suppressed_transitions_share_their_rows_remainder() {
+        let row = |from: &str, to: &str, count: Option<f64>, p: Option<f64>| TransitionRow {
+            group: "comparison".into(),
+            year_since_start: 0,
+            from: from.into(),
+            to: to.into(),
+            count,
+            probability: p,
+            suppressed: count.is_none(),
+        };
+        let t = transition_counts(&[
+            // 90 of 100 stay home; 10 went to two suppressed cells: 5 each.
+            row("home", "home", Some(90.0), Some(0.9)),
+            row("home", "foster", None, None),
+            row("home", "institution", None, None),
+            // A row with nothing published: nothing known, nothing counted.
+            row("foster", "foster", None, None),
+            row("foster", "home", None, None),
+        ]);
+        let get = |from: &str, to: &str| {
+            t.get(&(
+                "comparison".to_string(),
+                0,
+                from.to_string(),
+                to.to_string(),
+            ))
+            .copied()
+        };
+        assert_eq!(get("home", "home"), Some(90.0));
+        assert_eq!(get("home", "foster"), Some(5.0));
+        assert_eq!(get("home", "institution"), Some(5.0));
+        assert_eq!(get("foster", "foster"), None);
+        assert_eq!(get("foster", "home"), None);
+    }
 
     #[test]
     fn every_draw_takes_one_replicate_for_all_estimated_inputs() {
