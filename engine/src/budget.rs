@@ -742,12 +742,17 @@ pub fn uncertainty(
     let column = |r: usize, j: usize| -> Vec<f64> {
         (0..n).map(|d| draws[(d * rows + r) * slots + j]).collect()
     };
-    let row = |r: usize, id: String| BudgetRowUncertainty {
-        id,
-        years: (0..ny)
-            .map(|j| crate::montecarlo::stat(&column(r, j), interval))
-            .collect(),
-        sum: crate::montecarlo::stat(&column(r, ny), interval),
+    // Every (row, slot) on its own, in parallel; collected in order.
+    use rayon::prelude::*;
+    let mut stats: Vec<crate::montecarlo::Stat> = (0..rows * slots)
+        .into_par_iter()
+        .map(|i| crate::montecarlo::stat(&column(i / slots, i % slots), interval))
+        .collect();
+    let mut row = |r: usize, id: String| {
+        let mut years: Vec<crate::montecarlo::Stat> = stats.drain(..slots).collect::<Vec<_>>();
+        let sum = years.pop().expect("a sum slot");
+        debug_assert!(r < rows);
+        BudgetRowUncertainty { id, years, sum }
     };
     let saving = column(nd, ny).iter().filter(|&&x| x < 0.0).count();
     BudgetUncertainty {
