@@ -36,18 +36,7 @@ fn the_terminal_summary_shows_the_budget_view() {
         .split("Budget view")
         .nth(1)
         .unwrap_or_else(|| panic!("no budget block in\n{said}"));
-    let figure = |v: &serde_json::Value| {
-        let r = v.as_f64().unwrap().round() as i64;
-        let digits = r.abs().to_string();
-        let mut o = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                o.push(',');
-            }
-            o.push(c);
-        }
-        if r < 0 { format!("-{o}") } else { o }
-    };
+    let figure = |v: &serde_json::Value| thousands(v.as_f64().unwrap());
     let line = |label: &str| -> Vec<String> {
         let l = block
             .lines()
