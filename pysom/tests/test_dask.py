@@ -289,3 +289,13 @@ def test_runs_are_redone_when_the_reference_or_the_cases_folder_changes(data, cl
     m = json.loads((out / "manifest.json").read_text())
     case_files = [i["path"] for i in m["inputs"] if i["role"] in CASE_ROLES]
     assert case_files and all(Path(p).is_relative_to(other) for p in case_files), case_files
+
+
+def test_partitions_the_client_cannot_see_are_an_error(data, client, tmp_path):
+    """A cases folder without partitions (a typo, or storage the client has not mounted) is a
+    clear error, not a comparison of municipalities without persons."""
+    from som import SomError
+
+    with pytest.raises(SomError, match="no partition municipality="):
+        sd.compare(SCENARIO, tmp_path / "nowhere", tmp_path / "out", study=STUDY, client=client,
+                   only=CODES[:2], **OPTS)

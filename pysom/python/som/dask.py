@@ -357,6 +357,12 @@ def compare(
         if cases is None:
             raise SomError("cases: name the folder of partitions municipality=<code>/")
         root = Path(cases)
+        if not any(root.glob("municipality=*")):
+            raise SomError(
+                f"cases: no partition municipality=<code>/ in {os.fspath(root)} that this client "
+                "can see; the client lists and checks the partitions its workers read "
+                "(docs/scale-out.md), and som.dask.partition writes them"
+            )
         todo, run.skipped["estimate"] = {}, []
         for code in codes:
             d = root / f"municipality={code}"
