@@ -744,27 +744,31 @@ pub fn uncertainty(
     };
     // Every (row, slot) on its own, in parallel; collected in order.
     use rayon::prelude::*;
-    let mut stats: Vec<crate::montecarlo::Stat> = (0..rows * slots)
+    let stats: Vec<crate::montecarlo::Stat> = (0..rows * slots)
         .into_par_iter()
         .map(|i| crate::montecarlo::stat(&column(i / slots, i % slots), interval))
         .collect();
-    let mut row = |r: usize, id: String| {
-        let mut years: Vec<crate::montecarlo::Stat> = stats.drain(..slots).collect::<Vec<_>>();
-        let sum = years.pop().expect("a sum slot");
-        debug_assert!(r < rows);
-        BudgetRowUncertainty { id, years, sum }
-    };
+    // Rows in order: the plan's departments, then the total; each its years, then their sum.
+    let ids = plan
+        .departments
+        .iter()
+        .map(|&d| model.departments[d].id.clone());
+    let mut departments: Vec<BudgetRowUncertainty> = stats
+        .chunks(slots)
+        .zip(ids.chain(std::iter::once("total".to_string())))
+        .map(|(row, id)| BudgetRowUncertainty {
+            id,
+            years: row[..ny].to_vec(),
+            sum: row[ny].clone(),
+        })
+        .collect();
+    let total = departments.pop().expect("the total row");
     let saving = column(nd, ny).iter().filter(|&&x| x < 0.0).count();
     BudgetUncertainty {
         years: plan.years.iter().map(|&t| model.years[t]).collect(),
         price_level: plan.price_level.clone(),
-        departments: plan
-            .departments
-            .iter()
-            .enumerate()
-            .map(|(p, &d)| row(p, model.departments[d].id.clone()))
-            .collect(),
-        total: row(nd, "total".into()),
+        departments,
+        total,
         p_net_saving: saving as f64 / n.max(1) as f64,
     }
 }

@@ -1205,15 +1205,7 @@ impl<'a> Builder<'a> {
             first_year: sc.first_year,
             years,
             discount,
-            conventions: Conventions {
-                price_year: sc.price_year,
-                discount_schedule: schedule_label,
-                discount_source: schedule_source,
-                timing,
-                year0_discounted: timing != Timing::Start,
-                payback_rule: PAYBACK_RULE,
-                sign_rule: SIGN_RULE,
-            },
+            conventions: conventions(sc, schedule_label, schedule_source),
             actors: self.actors,
             departments: self.departments,
             items: self.items,
@@ -1306,7 +1298,6 @@ impl<'a> Builder<'a> {
                 "the [states] section could not be compiled",
             )]));
         };
-        let timing = sc.discounting.timing;
         let years = (0..discount.len())
             .map(|t| sc.first_year + t as i32)
             .collect();
@@ -1317,15 +1308,7 @@ impl<'a> Builder<'a> {
             first_year: sc.first_year,
             years,
             discount,
-            conventions: Conventions {
-                price_year: sc.price_year,
-                discount_schedule: schedule_label,
-                discount_source: schedule_source,
-                timing,
-                year0_discounted: timing != Timing::Start,
-                payback_rule: PAYBACK_RULE,
-                sign_rule: SIGN_RULE,
-            },
+            conventions: conventions(sc, schedule_label, schedule_source),
             actors: self.actors,
             departments: self.departments,
             items: self.items,
@@ -1488,6 +1471,21 @@ pub const SIGN_RULE: &str = "ledger values are changes in expenditure in the sce
 year: expenditure +, saving −; incremental = intervention arm − baseline arm; costs = \
 incremental investment; benefits = − incremental consequences; the total covers the public \
 actors (the budget-economic result), non-public actors such as the citizen are reported by actor";
+
+/// The conventions a model states: the scenario's, and its discount schedule's label and
+/// source.
+fn conventions(sc: &Scenario, schedule_label: String, schedule_source: String) -> Conventions {
+    let timing = sc.discounting.timing;
+    Conventions {
+        price_year: sc.price_year,
+        discount_schedule: schedule_label,
+        discount_source: schedule_source,
+        timing,
+        year0_discounted: timing != Timing::Start,
+        payback_rule: PAYBACK_RULE,
+        sign_rule: SIGN_RULE,
+    }
+}
 
 fn check_names<'s>(b: &mut Builder, path: &FieldPath, names: impl Iterator<Item = &'s String>) {
     let mut seen = std::collections::BTreeSet::new();

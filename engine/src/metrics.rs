@@ -196,7 +196,10 @@ pub fn compute_with(
     let (cost, benefit) = sums(flows);
     let restated = flows_pv.map(sums);
     let (cost_b, benefit_b) = restated.as_ref().map_or((&cost, &benefit), |(c, b)| (c, b));
-    let part = |v: &[f64], g: usize| v[g * h..(g + 1) * h].to_vec();
+    // Group g's years of a `[group, year]` table.
+    fn part(v: &[f64], g: usize, h: usize) -> &[f64] {
+        &v[g * h..(g + 1) * h]
+    }
     let group = |g: usize, id: &str, name: &str, actor: Option<String>, public: bool| GroupResult {
         id: id.to_string(),
         name: name.to_string(),
@@ -205,14 +208,14 @@ pub fn compute_with(
         metrics: group_metrics(
             model,
             df,
-            [&part(&cost, g), &part(&benefit, g)],
-            [&part(cost_b, g), &part(benefit_b, g)],
+            [part(&cost, g, h), part(&benefit, g, h)],
+            [part(cost_b, g, h), part(benefit_b, g, h)],
         ),
         years: year_rows(
             model,
             df,
-            [&part(&cost, g), &part(&benefit, g)],
-            [&part(cost_b, g), &part(benefit_b, g)],
+            [part(&cost, g, h), part(&benefit, g, h)],
+            [part(cost_b, g, h), part(benefit_b, g, h)],
         ),
     };
     let total = group(0, "total", "Total (public sector)", None, true);

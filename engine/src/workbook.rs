@@ -397,41 +397,23 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             st,
         )?;
     }
-    s.skip();
-    s.text(st.t("By department", "Pr. forvaltning"), &st.section)?;
-    s.header(
-        &[
-            st.t("Department", "Forvaltning"),
-            st.t("Actor", "Aktør"),
-            st.t("Cost PV (kr.)", "Omkostning NV (kr.)"),
-            st.t("Benefit PV (kr.)", "Gevinst NV (kr.)"),
-            st.t("NPV (kr.)", "NNV (kr.)"),
-            st.t("Payback year", "Tilbagebetalingsår"),
-            st.t("Public", "Offentlig"),
-        ],
+    let departments: Vec<(String, &str, &crate::metrics::GroupResult)> = sm
+        .results
+        .by_department
+        .iter()
+        .map(|g| {
+            let name = crate::report::department_name(run, st.lang, &g.id, &g.name);
+            (name, g.actor.as_deref().unwrap_or(""), g)
+        })
+        .collect();
+    let heads = [st.t("Department", "Forvaltning"), st.t("Actor", "Aktør")];
+    group_table(
+        &mut s,
         st,
+        st.t("By department", "Pr. forvaltning"),
+        heads,
+        &departments,
     )?;
-    for g in &sm.results.by_department {
-        let m = &g.metrics;
-        s.values(
-            &[
-                V::S(&crate::report::department_name(
-                    run, st.lang, &g.id, &g.name,
-                )),
-                V::S(g.actor.as_deref().unwrap_or("")),
-                V::Kr(m.cost_pv),
-                V::Kr(m.benefit_pv),
-                V::Kr(m.npv),
-                V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
-                V::S(if g.public {
-                    st.t("yes", "ja")
-                } else {
-                    st.t("no", "nej")
-                }),
-            ],
-            st,
-        )?;
-    }
     s.values(
         &[
             V::S(crate::report::total_name(st.lang)),
@@ -443,12 +425,32 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         ],
         st,
     )?;
+    let actors: Vec<(String, &str, &crate::metrics::GroupResult)> = sm
+        .results
+        .by_actor
+        .iter()
+        .map(|g| (g.name.clone(), "", g))
+        .collect();
+    let heads = [st.t("Actor", "Aktør"), ""];
+    group_table(&mut s, st, st.t("By actor", "Pr. aktør"), heads, &actors)?;
+    Ok(())
+}
+
+/// A section of groups (departments or actors) under `title`: the two name columns headed
+/// `heads`, then cost PV, benefit PV, NPV, payback year and whether the actor is public.
+fn group_table(
+    s: &mut Sheet<'_>,
+    st: &Styles,
+    title: &str,
+    heads: [&str; 2],
+    rows: &[(String, &str, &crate::metrics::GroupResult)],
+) -> Result<()> {
     s.skip();
-    s.text(st.t("By actor", "Pr. aktør"), &st.section)?;
+    s.text(title, &st.section)?;
     s.header(
         &[
-            st.t("Actor", "Aktør"),
-            "",
+            heads[0],
+            heads[1],
             st.t("Cost PV (kr.)", "Omkostning NV (kr.)"),
             st.t("Benefit PV (kr.)", "Gevinst NV (kr.)"),
             st.t("NPV (kr.)", "NNV (kr.)"),
@@ -457,12 +459,12 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         ],
         st,
     )?;
-    for g in &sm.results.by_actor {
+    for (name, second, g) in rows {
         let m = &g.metrics;
         s.values(
             &[
-                V::S(&g.name),
-                V::S(""),
+                V::S(name),
+                V::S(second),
                 V::Kr(m.cost_pv),
                 V::Kr(m.benefit_pv),
                 V::Kr(m.npv),

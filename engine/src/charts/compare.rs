@@ -90,35 +90,19 @@ impl Chart for Compare<'_> {
         let (body, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
         let (labels, plot) = body.split_horizontally(LABEL_W);
 
-        let x_fmt = |v: &f64| f.tick(*v);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_top(8)
-            .margin_right(24)
-            .x_label_area_size(56)
-            .build_cartesian_2d(x_range.clone(), 0.0..k.max(1) as f64)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .axis_style(MUTED)
-            .x_labels(9)
-            .x_label_formatter(&x_fmt)
-            .label_style(text(SMALL, &INK, CENTER))
-            .axis_desc_style(text(SMALL, &INK, CENTER))
-            .x_desc(format!(
-                "{}, {}",
-                f.t("Net present value", "Nettonutidsværdi"),
-                unit.name
-            ))
-            .draw()?;
-        if x_range.start < 0.0 && x_range.end > 0.0 {
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, 0.0), (0.0, k as f64)],
-                INK.stroke_width(1),
-            )))?;
-        }
+        let desc = format!(
+            "{}, {}",
+            f.t("Net present value", "Nettonutidsværdi"),
+            unit.name
+        );
+        let mut chart = rows_across(
+            &plot,
+            x_range.clone(),
+            (k.max(1) as f64, k as f64),
+            (24, 56),
+            desc,
+            &f,
+        )?;
         let row_px =
             (chart.backend_coord(&(0.0, 0.0)).1 - chart.backend_coord(&(0.0, 1.0)).1).max(1) as f64;
         let half = 0.3f64.min(20.0 / row_px);

@@ -135,35 +135,19 @@ impl Chart for Forest<'_> {
         )?;
         let (body, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_W);
         let (labels, plot) = body.split_horizontally(LABEL_W);
-        let x_fmt = |v: &f64| f.tick(*v);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin_top(8)
-            .margin_right(20)
-            .x_label_area_size(52)
-            .build_cartesian_2d(x_range.clone(), 0.0..k as f64)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .axis_style(MUTED)
-            .x_labels(9)
-            .x_label_formatter(&x_fmt)
-            .label_style(text(SMALL, &INK, CENTER))
-            .axis_desc_style(text(SMALL, &INK, CENTER))
-            .x_desc(format!(
-                "{}, {}",
-                f.t("NPV per participant", "NNV pr. deltager"),
-                unit.name
-            ))
-            .draw()?;
-        if x_range.start < 0.0 && x_range.end > 0.0 {
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![(0.0, 0.0), (0.0, k as f64)],
-                INK.stroke_width(1),
-            )))?;
-        }
+        let desc = format!(
+            "{}, {}",
+            f.t("NPV per participant", "NNV pr. deltager"),
+            unit.name
+        );
+        let mut chart = rows_across(
+            &plot,
+            x_range.clone(),
+            (k as f64, k as f64),
+            (20, 52),
+            desc,
+            &f,
+        )?;
         let name_style = text(NOTE, &INK, RIGHT_CENTER);
         let (lx, _) = labels.get_pixel_range();
         let right = lx.start + LABEL_W as i32 - 8;

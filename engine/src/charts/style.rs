@@ -4,6 +4,7 @@
 pub use crate::report::Lang;
 use crate::report::Num;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -201,6 +202,45 @@ pub fn fit<DB: DrawingBackend>(
 
 /// The frame of a chart: white background, the title and the scenario's name at the top, notes
 /// at the bottom. Returns the area left for the chart.
+/// The plot of a chart with one row per item and a value axis across (`x`; rows up to `y_end`,
+/// `rows` of them drawn): the value grid, its ticks by `f`, the axis named `desc`, and a line
+/// at zero across the rows where the range holds it. `(margin_right, x_area)` in pixels.
+pub fn rows_across<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    x: std::ops::Range<f64>,
+    (y_end, rows): (f64, f64),
+    (margin_right, x_area): (u32, u32),
+    desc: String,
+    f: &Fmt,
+) -> Drawn<DB, ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let x_fmt = |v: &f64| f.tick(*v);
+    let mut chart = ChartBuilder::on(plot)
+        .margin_top(8)
+        .margin_right(margin_right)
+        .x_label_area_size(x_area)
+        .build_cartesian_2d(x.clone(), 0.0..y_end)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .axis_style(MUTED)
+        .x_labels(9)
+        .x_label_formatter(&x_fmt)
+        .label_style(text(SMALL, &INK, CENTER))
+        .axis_desc_style(text(SMALL, &INK, CENTER))
+        .x_desc(desc)
+        .draw()?;
+    if x.start < 0.0 && x.end > 0.0 {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 0.0), (0.0, rows)],
+            INK.stroke_width(1),
+        )))?;
+    }
+    Ok(chart)
+}
+
 pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,

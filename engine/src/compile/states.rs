@@ -870,11 +870,7 @@ impl<'a> Builder<'a> {
             ),
             acceptability,
             discount: markov::CycleDiscount::new(
-                tm.discount.unwrap_or(match self.sc.discounting.timing {
-                    Timing::Start => ms::CycleDiscounting::Start,
-                    Timing::Mid => ms::CycleDiscounting::Mid,
-                    Timing::End => ms::CycleDiscounting::End,
-                }),
+                tm.discount,
                 per_year,
                 self.sc.discounting.timing,
                 rates,

@@ -192,9 +192,10 @@ pub struct CycleDiscount {
 }
 
 impl CycleDiscount {
-    /// Where cycles of `per_year` per year are discounted, against the year's offset.
+    /// Where cycles of `per_year` per year are discounted (`at`; default: the scenario's
+    /// `timing`, applied to each cycle), against the year's offset.
     pub fn new(
-        at: CycleDiscounting,
+        at: Option<CycleDiscounting>,
         per_year: usize,
         timing: crate::scenario::Timing,
         rates: Vec<f64>,
@@ -202,10 +203,10 @@ impl CycleDiscount {
     ) -> CycleDiscount {
         use crate::scenario::Timing;
         let per_year = per_year.max(1);
-        let year_offset = match timing {
-            Timing::Start => 0.0,
-            Timing::Mid => 0.5,
-            Timing::End => 1.0,
+        let (year_offset, at) = match timing {
+            Timing::Start => (0.0, at.unwrap_or(CycleDiscounting::Start)),
+            Timing::Mid => (0.5, at.unwrap_or(CycleDiscounting::Mid)),
+            Timing::End => (1.0, at.unwrap_or(CycleDiscounting::End)),
         };
         let within = match at {
             CycleDiscounting::Start => Some(0.0),

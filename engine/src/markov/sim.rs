@@ -34,8 +34,12 @@ pub struct MarkovFlows {
 /// position's ratio of its discount point's factor to its year's, into every cohort's restated
 /// sums.
 struct Fold<'a> {
+    /// Whether flows are restated: without, elements go straight into `acc` by year.
+    restate: bool,
     n: usize,
     h: usize,
+    /// Years since entry that elements can fall in.
+    ny: usize,
     per_year: usize,
     cohorts: &'a [(usize, usize)],
     /// Whether the ratios are per draw (`ratio`, `[p][draw]`) or per year (`ratio_year`,
@@ -46,18 +50,56 @@ struct Fold<'a> {
 }
 
 impl Fold<'_> {
+    /// Where an element of year `y` since entry and cycle `cycle` accumulates: `acc`'s year, or,
+    /// where flows are restated, its position in `pos` once the elements of the year before
+    /// (`cur`) are folded. `own` as for [`Fold::fold`].
+    #[allow(clippy::too_many_arguments)]
+    fn slot<'s>(
+        &self,
+        acc: &'s mut [f64],
+        accp: &mut [f64],
+        pos: &'s mut [f64],
+        cur: &mut Option<usize>,
+        own: Option<&[f64]>,
+        y: usize,
+        cycle: usize,
+    ) -> &'s mut [f64] {
+        let n = self.n;
+        if !self.restate {
+            return &mut acc[y * n..][..n];
+        }
+        if *cur != Some(y) {
+            self.finish(pos, *cur, acc, accp, own);
+            *cur = Some(y);
+        }
+        &mut pos[(cycle % self.per_year) * n..][..n]
+    }
+
+    /// Fold the year `cur` last accumulated, if any (see [`Fold::slot`]).
+    fn finish(
+        &self,
+        pos: &mut [f64],
+        cur: Option<usize>,
+        acc: &mut [f64],
+        accp: &mut [f64],
+        own: Option<&[f64]>,
+    ) {
+        if let (true, Some(y)) = (self.restate, cur) {
+            self.fold(pos, y, acc, accp, own);
+        }
+    }
+
     /// Fold `pos` (`[p][draw]`, zeroed after) of year `y` since entry into `acc` and `accp`;
     /// `own` the ratios `[p]` of an outcome with its own constant rate.
     fn fold(
         &self,
         pos: &mut [f64],
         y: usize,
-        ny: usize,
         acc: &mut [f64],
         accp: &mut [f64],
         own: Option<&[f64]>,
     ) {
-        let n = self.n;
+        let (n, ny) = (self.n, self.ny);
         for p in 0..self.per_year {
             let src = &pos[p * n..][..n];
             for (x, &v) in acc[y * n..][..n].iter_mut().zip(src) {
@@ -223,8 +265,10 @@ impl Compiled {
             }
         }
         let fold = Fold {
+            restate,
             n,
             h,
+            ny,
             per_year,
             cohorts: &self.cohorts,
             drawn: drawn.is_some(),
@@ -261,28 +305,6 @@ impl Compiled {
                 }
             }
         };
-        // Where an element of year `y` and cycle `cycle` accumulates: straight into `acc`, or
-        // into `pos` after the previous year's elements are folded.
-        let target = |acc: &mut [f64],
-                      accp: &mut [f64],
-                      pos: &mut [f64],
-                      cur: &mut Option<usize>,
-                      own: Option<&[f64]>,
-                      y: usize,
-                      cycle: usize|
-         -> std::ops::Range<usize> {
-            if !restate {
-                return y * n..(y + 1) * n;
-            }
-            if *cur != Some(y) {
-                if let Some(prev) = *cur {
-                    fold.fold(pos, prev, ny, acc, accp, own);
-                }
-                *cur = Some(y);
-            }
-            let p = cycle % per_year;
-            p * n..(p + 1) * n
-        };
         let sizes = |acc: &mut Vec<f64>, accp: &mut Vec<f64>| {
             zeroed(acc, ny * n);
             zeroed(accp, if restate { nc * ny * n } else { 0 });
@@ -299,8 +321,7 @@ impl Compiled {
                     if e.cycle < c.from || e.cycle >= c.to {
                         continue;
                     }
-                    let r = target(acc, accp, pos, &mut cur, None, e.year, e.cycle);
-                    let dst = if restate { &mut pos[r] } else { &mut acc[r] };
+                    let dst = fold.slot(acc, accp, pos, &mut cur, None, e.year, e.cycle);
                     for &(point, w) in &e.terms {
                         if w == 0.0 {
                             continue;
@@ -310,9 +331,7 @@ impl Compiled {
                         }
                     }
                 }
-                if let Some(y) = cur {
-                    fold.fold(pos, y, ny, acc, accp, None);
-                }
+                fold.finish(pos, cur, acc, accp, None);
             }
             let pv = values_pv.as_deref_mut();
             book(acc, accp, c.cell, c.constant, c.slot, values, pv);
@@ -330,19 +349,12 @@ impl Compiled {
                     continue;
                 };
                 let p = &probs[(offsets[r] + q) * n..][..n];
-                let range = target(acc, accp, pos, &mut cur, None, c / per_year, c);
-                let dst = if restate {
-                    &mut pos[range]
-                } else {
-                    &mut acc[range]
-                };
+                let dst = fold.slot(acc, accp, pos, &mut cur, None, c / per_year, c);
                 for ((x, &v), &pp) in dst.iter_mut().zip(at(t.arm, c, t.from)).zip(p) {
                     *x += v * pp;
                 }
             }
-            if let Some(y) = cur {
-                fold.fold(pos, y, ny, acc, accp, None);
-            }
+            fold.finish(pos, cur, acc, accp, None);
             let pv = values_pv.as_deref_mut();
             book(acc, accp, t.cell, t.constant, t.slot, values, pv);
         }
@@ -372,8 +384,8 @@ impl Compiled {
                 sizes(acc, accp);
                 let mut cur = None;
                 for e in &self.outcome_elements {
-                    let r = target(acc, accp, pos, &mut cur, own.as_deref(), e.year, e.cycle);
-                    let dst = if restate { &mut pos[r] } else { &mut acc[r] };
+                    let own = own.as_deref();
+                    let dst = fold.slot(acc, accp, pos, &mut cur, own, e.year, e.cycle);
                     for &(point, w) in &e.terms {
                         if w == 0.0 {
                             continue;
@@ -389,9 +401,7 @@ impl Compiled {
                         }
                     }
                 }
-                if let Some(y) = cur {
-                    fold.fold(pos, y, ny, acc, accp, own.as_deref());
-                }
+                fold.finish(pos, cur, acc, accp, own.as_deref());
                 let tot = &mut outcomes[(a * no + o) * n..][..n];
                 let nom = &mut outcomes_nominal[(a * no + o) * n..][..n];
                 for (c, &(start, size)) in self.cohorts.iter().enumerate() {

@@ -3,7 +3,7 @@
 //! `municipalities.html` (self-contained, charts inline) and the charts.
 
 use super::Comparison;
-use crate::report::{Lang, Num, base64, esc, interval_name, md_cell};
+use crate::report::{Lang, Num, base64, esc, interval_name, interval_of, md_cell};
 use std::fmt::Write;
 
 fn f(v: Option<f64>) -> String {
@@ -183,10 +183,8 @@ impl Comparison {
                 let _ = write!(
                     o,
                     " {} | {} |",
-                    match (r.npv_per_participant_low, r.npv_per_participant_high) {
-                        (Some(a), Some(b)) => format!("[{}; {}]", num.int(a), num.int(b)),
-                        _ => "–".into(),
-                    },
+                    interval_of(num, r.npv_per_participant_low, r.npv_per_participant_high)
+                        .unwrap_or_else(|| "–".into()),
                     r.p_npv_positive
                         .map(|p| num.pct(p))
                         .unwrap_or_else(|| "–".into())
@@ -240,10 +238,7 @@ impl Comparison {
                 let _ = write!(
                     o,
                     " {} | {} |",
-                    match (r.npv_low, r.npv_high) {
-                        (Some(a), Some(b)) => format!("[{}; {}]", num.int(a), num.int(b)),
-                        _ => "–".into(),
-                    },
+                    interval_of(num, r.npv_low, r.npv_high).unwrap_or_else(|| "–".into()),
                     r.p_npv_positive
                         .map(|p| num.pct(p))
                         .unwrap_or_else(|| "–".into())
@@ -412,10 +407,8 @@ impl Comparison {
                 let _ = write!(
                     h,
                     "<td class=\"n\">{}</td><td class=\"n\">{}</td>",
-                    match (r.npv_per_participant_low, r.npv_per_participant_high) {
-                        (Some(a), Some(b)) => format!("[{}; {}]", num.int(a), num.int(b)),
-                        _ => "–".into(),
-                    },
+                    interval_of(num, r.npv_per_participant_low, r.npv_per_participant_high)
+                        .unwrap_or_else(|| "–".into()),
                     r.p_npv_positive
                         .map(|p| num.pct(p))
                         .unwrap_or_else(|| "–".into())

@@ -154,7 +154,12 @@ pub fn payback_text(lang: Lang, m: &Metrics) -> String {
 
 /// The interval of a Monte Carlo statistic, `[low; high]`, in whole amounts.
 pub fn interval(num: Num, s: &Stat) -> Option<String> {
-    Some(format!("[{}; {}]", num.int(s.low?), num.int(s.high?)))
+    interval_of(num, s.low, s.high)
+}
+
+/// `[low; high]` in whole amounts, when both ends are known.
+pub fn interval_of(num: Num, low: Option<f64>, high: Option<f64>) -> Option<String> {
+    Some(format!("[{}; {}]", num.int(low?), num.int(high?)))
 }
 
 /// The interval's coverage in words: "90 % interval" for quantiles (0.05, 0.95).

@@ -215,10 +215,7 @@ def _fresh_reference(parts: Path, ref: float | None) -> bool:
     for p in parts.glob("outcome-*.bin"):
         p.unlink()
         emptied = True
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
-    with os.fdopen(fd, "w") as f:
-        f.write(now)
-    os.replace(tmp, stamp)
+    _write_atomic(stamp, now.encode())
     return emptied
 
 
@@ -234,18 +231,20 @@ def _fresh_parts(parts: Path, fingerprint: str) -> bool:
                                                                        "reference.json"):
                 emptied = True
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"fingerprint": fingerprint}, f)
-        os.replace(tmp, stamp)
+        _write_atomic(stamp, json.dumps({"fingerprint": fingerprint}).encode())
     return emptied
 
 
-def _save_outcome(parts: Path, code: int, b: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=parts)
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (a temporary file beside it, renamed)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     with os.fdopen(fd, "wb") as f:
-        f.write(b)
-    os.replace(tmp, parts / f"outcome-{code}.bin")
+        f.write(data)
+    os.replace(tmp, target)
+
+
+def _save_outcome(parts: Path, code: int, b: bytes) -> None:
+    _write_atomic(parts / f"outcome-{code}.bin", b)
 
 
 def _client(client: Any) -> Any:
