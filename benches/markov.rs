@@ -6,7 +6,8 @@
 //! `benches/peers/markov_10state.toml` (10 states, 60 cycles), read by the NumPy peer too.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use engine::montecarlo::{McOptions, simulate, summarise};
+use engine::montecarlo::{McOptions, simulate};
+use engine::summary::{reducers, summarise_draws};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -36,14 +37,14 @@ fn markov(c: &mut Criterion) {
                 ..Default::default()
             };
             group.bench_function(format!("{label}, {draws} draws: sample + simulate"), |b| {
-                b.iter(|| black_box(simulate(black_box(&model), &opts)))
+                b.iter(|| black_box(simulate(black_box(&model), &opts, &reducers(&model))))
             });
             group.bench_function(
                 format!("{label}, {draws} draws: sample + simulate + summaries"),
                 |b| {
                     b.iter(|| {
-                        let d = simulate(black_box(&model), &opts);
-                        let s = summarise(&model, &d, &opts);
+                        let d = simulate(black_box(&model), &opts, &reducers(&model));
+                        let s = summarise_draws(&model, &d, &opts);
                         let f = model.evaluate(model.base_theta().view());
                         let r =
                             engine::markov::results::report(&model, &f).expect("a markov model");
@@ -85,7 +86,7 @@ fn markov(c: &mut Criterion) {
             format!(
                 "4 states × 240 monthly cycles, discount = {at}, 10000 draws: sample + simulate"
             ),
-            |b| b.iter(|| black_box(simulate(black_box(&model), &opts))),
+            |b| b.iter(|| black_box(simulate(black_box(&model), &opts, &reducers(&model)))),
         );
     }
     group.finish();

@@ -5,7 +5,8 @@
 //! for the budget view over the draws.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use engine::montecarlo::{McOptions, simulate, summarise};
+use engine::montecarlo::{McOptions, simulate};
+use engine::summary::{reducers, summarise_draws};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -25,8 +26,8 @@ fn montecarlo(c: &mut Criterion) {
             format!("{draws} draws: sample, evaluate, metrics, summary"),
             |b| {
                 b.iter(|| {
-                    let d = simulate(black_box(&model), &opts);
-                    black_box(summarise(&model, &d, &opts))
+                    let d = simulate(black_box(&model), &opts, &reducers(&model));
+                    black_box(summarise_draws(&model, &d, &opts))
                 })
             },
         );
@@ -63,8 +64,8 @@ fn montecarlo(c: &mut Criterion) {
         };
         group.bench_function(format!("families-one-plan {label}, 10000 draws"), |b| {
             b.iter(|| {
-                let d = simulate(black_box(&model), &opts);
-                black_box(summarise(&model, &d, &opts))
+                let d = simulate(black_box(&model), &opts, &reducers(&model));
+                black_box(summarise_draws(&model, &d, &opts))
             })
         });
     }

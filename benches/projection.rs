@@ -57,7 +57,7 @@ fn projection(c: &mut Criterion) {
     group.bench_function(
         format!("10,000 draws, flows + metrics as array reductions, chunks of {chunk}"),
         |b| {
-            let mut flows = engine::model::Flows::default();
+            let mut flows = engine::evaluate::Flows::default();
             let mut scratch = engine::metrics::BatchScratch::default();
             b.iter(|| {
                 let mut npv = 0.0;

@@ -99,7 +99,7 @@ pub fn pseudonym_key(key_file: Option<&std::path::Path>) -> Result<Key, Error> {
 pub fn load(
     args: &CaseArgs,
     monthly: bool,
-) -> Result<(casedata::CaseData, Options, Vec<engine::summary::InputHash>), Error> {
+) -> Result<(casedata::CaseData, Options, Vec<engine::loaded::InputHash>), Error> {
     engine::io::cases::load_cases(&spec(args)?, monthly)
 }
 
@@ -144,7 +144,7 @@ pub fn run(args: &CheckArgs) -> Result<String, Error> {
                 path: out.join(name),
                 message: e.to_string(),
             })?;
-            let bytes = engine::summary::csv_bytes(&mut df).map_err(|e| Error::Write {
+            let bytes = engine::report::outputs::csv_bytes(&mut df).map_err(|e| Error::Write {
                 path: out.join(name),
                 message: e.to_string(),
             })?;

@@ -71,7 +71,7 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
     let (estimates, draws) = estimate::estimate(&input, &study, &src)?;
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
     let mut inputs = std::mem::take(&mut prepared.inputs);
-    inputs.push(engine::summary::InputHash {
+    inputs.push(engine::loaded::InputHash {
         role: "study".into(),
         path: src.name.clone(),
         sha256: src.sha256(),

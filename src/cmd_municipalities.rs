@@ -78,7 +78,8 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
     };
     let (plan, cmp) = municipalities::national::run(&spec)?;
     let manifest = municipalities::national::manifest(&plan, args.lang);
-    let files = municipalities::output::files(&cmp, args.lang, args.keep_draws, manifest)?;
+    let files =
+        engine::report::outputs::municipality_files(&cmp, args.lang, args.keep_draws, manifest)?;
     engine::write_outputs(&args.out, &files)?;
     Ok(cmp.markdown(args.lang))
 }

@@ -252,7 +252,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                 .map(|(f, (_, _, run))| (display_rel(f), run))
                 .collect();
             if danish.len() >= 2 {
-                let cmp = engine::report::compare::files(&danish, lang)?;
+                let cmp = engine::report::outputs::comparison_files(&danish, lang)?;
                 engine::write_outputs(&out.join("comparison"), &cmp)?;
             }
             if let Some((_, _, first)) = rows.first() {
@@ -401,7 +401,7 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         workbook: o.workbook,
         lang: o.lang,
     };
-    let files = run.output_files(options, &outputs)?;
+    let files = engine::report::outputs::run_files(&run, options, &outputs)?;
     engine::write_outputs(out, &files)?;
     tracing::debug!(out = %out.display(), "written");
     Ok(run)
@@ -422,7 +422,7 @@ fn compare(scenarios: &[PathBuf], out: &Path, o: &RunOptions) -> Result<String, 
         return Err(engine::Error::Invalid(errors));
     }
     let refs: Vec<(String, &engine::Run)> = runs.iter().map(|(p, r)| (p.clone(), r)).collect();
-    let files = engine::report::compare::files(&refs, o.lang)?;
+    let files = engine::report::outputs::comparison_files(&refs, o.lang)?;
     engine::write_outputs(out, &files)?;
     let md = files
         .iter()

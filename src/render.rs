@@ -201,7 +201,7 @@ pub fn summary(run: &engine::Run) -> String {
 fn budget(
     out: &mut String,
     b: &engine::budget::BudgetView,
-    u: Option<&engine::montecarlo::Uncertainty>,
+    u: Option<&engine::uncertainty::Uncertainty>,
 ) {
     let keys = !b.keys.is_empty();
     let _ = writeln!(
@@ -238,7 +238,7 @@ fn budget(
         return;
     };
     let f = |x: Option<f64>| x.map(thousands).unwrap_or_else(|| "–".into());
-    type Pick = fn(&engine::montecarlo::Stat) -> Option<f64>;
+    type Pick = fn(&engine::stats::Stat) -> Option<f64>;
     let picks: [(f64, Pick); 2] = [(u.interval.0, |s| s.low), (u.interval.1, |s| s.high)];
     for (q, pick) in picks {
         let _ = write!(out, "  {:<24}", format!("       net, {:.0} %", 100.0 * q));

@@ -264,7 +264,7 @@ fn workbook_totals_equal_the_summary_and_are_reproducible() {
     let csv = std::fs::read_to_string(a.join("budget.csv")).unwrap();
     assert_eq!(
         csv.lines().next().unwrap(),
-        engine::budget::CSV_COLUMNS.join(",")
+        engine::report::tables::BUDGET_CSV_COLUMNS.join(",")
     );
     let n = bud["departments"].as_array().unwrap().len();
     assert_eq!(csv.lines().count(), 1 + (n + 1) * 4);

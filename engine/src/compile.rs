@@ -4,16 +4,17 @@
 //! path, and the path is located in the file, so that the user gets file, line and field.
 //! Problems are collected, not only the first.
 
-use crate::catalogue::{Catalogues, PriceItem, list};
+use crate::catalogue::{Catalogues, PriceItem};
 use crate::discount;
-use crate::error::{Diagnostic, Error, Result};
-use crate::estimate::handoff::Estimated;
+use crate::error::{Diagnostic, Error, Result, list, suggest};
+use crate::estimates::Estimated;
 use crate::model::*;
 use crate::param::Param;
 use crate::scenario::*;
 use crate::source::{FieldPath, Seg, Source};
 use std::collections::HashMap;
 
+mod budget;
 mod states;
 
 // The allowed range of a numeric input is the model's `Domain`, recorded with each θ slot.
@@ -115,6 +116,18 @@ struct Builder<'a> {
     terms: Vec<Term>,
     actors: Vec<Entity>,
     departments: Vec<Entity>,
+}
+
+impl crate::loaded::Loaded {
+    /// Compile the scenario against its catalogues and estimates.
+    pub fn compile(&self) -> Result<crate::model::Model> {
+        compile_with(
+            &self.scenario,
+            &self.source,
+            &self.catalogues,
+            self.estimates.as_ref(),
+        )
+    }
 }
 
 /// Compile a scenario (parsed from `src`) against its catalogues.
@@ -1182,7 +1195,7 @@ impl<'a> Builder<'a> {
         };
         let (ranges, switching) = self.sensitivity();
         let budget = sc.budget.as_ref().and_then(|sec| {
-            let cx = crate::budget::Context {
+            let cx = budget::Context {
                 sc,
                 src: self.src,
                 cat: self.cat,
@@ -1192,7 +1205,7 @@ impl<'a> Builder<'a> {
                 cells: &self.cells,
                 horizon: h as usize,
             };
-            crate::budget::resolve(sec, &cx, &mut self.diags)
+            budget::resolve(sec, &cx, &mut self.diags)
         });
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
@@ -1230,7 +1243,7 @@ impl<'a> Builder<'a> {
     #[allow(clippy::too_many_arguments)]
     fn build_states(
         mut self,
-        st: &crate::markov::spec::States,
+        st: &crate::scenario::states::States,
         cohorts: &[(i64, usize)],
         (discount, rates): (Vec<f64>, Vec<f64>),
         discount_rate: Option<usize>,
@@ -1277,7 +1290,7 @@ impl<'a> Builder<'a> {
         let correlation = self.correlations();
         let (ranges, switching) = self.sensitivity();
         let budget = sc.budget.as_ref().and_then(|sec| {
-            let cx = crate::budget::Context {
+            let cx = budget::Context {
                 sc,
                 src: self.src,
                 cat: self.cat,
@@ -1287,7 +1300,7 @@ impl<'a> Builder<'a> {
                 cells: &self.cells,
                 horizon: discount.len(),
             };
-            crate::budget::resolve(sec, &cx, &mut self.diags)
+            budget::resolve(sec, &cx, &mut self.diags)
         });
         if !self.diags.is_empty() {
             return Err(Error::Invalid(self.diags));
@@ -1388,7 +1401,7 @@ impl<'a> Builder<'a> {
             );
             return;
         }
-        let fallback = (name != crate::estimate::TOTAL).then_some(name);
+        let fallback = (name != crate::estimates::TOTAL).then_some(name);
         if c.department.is_none() && fallback.is_none() {
             self.diag(
                 &p.key("department"),
@@ -1496,49 +1509,5 @@ fn check_names<'s>(b: &mut Builder, path: &FieldPath, names: impl Iterator<Item 
                 format!("duplicate name `{n}`; names label ledger lines and must be unique"),
             );
         }
-    }
-}
-
-/// " (did you mean `x`?)" when a close id exists.
-pub fn suggest(id: &str, ids: &[&str]) -> String {
-    let best = ids
-        .iter()
-        .map(|c| (levenshtein(id, c), *c))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((d, c)) if d <= 2.max(id.chars().count() / 3) => format!(" (did you mean `{c}`?)"),
-        _ => String::new(),
-    }
-}
-
-/// Edit distance between two strings (characters).
-pub fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn levenshtein_and_suggestions() {
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(
-            suggest("plejefamilei", &["plejefamilie", "opholdssted"]),
-            " (did you mean `plejefamilie`?)"
-        );
-        assert_eq!(suggest("xyz", &["plejefamilie"]), "");
     }
 }

@@ -91,3 +91,66 @@ fn render_diagnostics(diags: &[Diagnostic]) -> String {
 
 /// Result type of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// " (did you mean `x`?)" when a close id exists.
+pub fn suggest(id: &str, ids: &[&str]) -> String {
+    let best = ids
+        .iter()
+        .map(|c| (levenshtein(id, c), *c))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, c)) if d <= 2.max(id.chars().count() / 3) => format!(" (did you mean `{c}`?)"),
+        _ => String::new(),
+    }
+}
+
+/// Edit distance between two strings (characters).
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Names as a list for a message: `a`, `b`, `c`, or "(none defined)".
+pub fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<String> = items.map(|s| format!("`{s}`")).collect();
+    if v.is_empty() {
+        "(none defined)".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// `Ok` without diagnostics, else the error that lists them.
+pub fn finish(diags: Vec<Diagnostic>) -> Result<()> {
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(diags))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levenshtein_and_suggestions() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(
+            suggest("plejefamilei", &["plejefamilie", "opholdssted"]),
+            " (did you mean `plejefamilie`?)"
+        );
+        assert_eq!(suggest("xyz", &["plejefamilie"]), "");
+    }
+}

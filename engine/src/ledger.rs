@@ -24,7 +24,7 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// Build the ledger from the flows of one draw (`[cell, year]`), with `flows_pv` the same flows
-/// restated for discounting where they are ([`crate::model::Flows::pv`]): a row's present value
+/// restated for discounting where they are ([`crate::evaluate::Flows::pv`]): a row's present value
 /// is then its restated increment times the year's factor, and its `discount_factor` the
 /// effective one, present_value / incremental.
 pub fn ledger(

@@ -16,8 +16,13 @@ pub mod discount;
 pub mod dist;
 pub mod error;
 pub mod estimate;
+pub mod estimates;
+pub mod evaluate;
 pub mod io;
+pub mod labels;
+pub mod lang;
 pub mod ledger;
+pub mod loaded;
 pub mod markov;
 pub mod metrics;
 pub mod model;
@@ -30,13 +35,17 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod source;
 pub mod special;
+pub mod stats;
 pub mod summary;
 pub mod synth;
+pub mod uncertainty;
 pub mod workbook;
 
 pub use error::{Diagnostic, Error, Result};
-pub use io::{Loaded, load_scenario, write_outputs};
-pub use summary::{OutputOptions, Run, SensitivityOptions, Summary, run, run_full, run_with};
+pub use io::{load_scenario, write_outputs};
+pub use loaded::Loaded;
+pub use report::outputs::OutputOptions;
+pub use summary::{Run, SensitivityOptions, Summary, run, run_full, run_with};
 
 /// The JSON Schema of scenario format v1, for editors.
 pub fn scenario_schema() -> serde_json::Value {

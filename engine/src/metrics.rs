@@ -1,7 +1,8 @@
 //! Decision metrics from the flows of one draw: present values, NPV, benefit-cost ratio, ROI,
 //! payback, per total, per actor and per department; the who-pays-who-gains matrix.
 
-use crate::model::{Flows, Kind, Model};
+use crate::evaluate::Flows;
+use crate::model::{Kind, Model};
 use ndarray::ArrayView2;
 use serde::Serialize;
 
@@ -123,7 +124,7 @@ negative PV investment (replaced services exceeding own costs); rows sum to each
 department's share of all gains";
 
 /// Metrics of one draw: `flows` is `[cell, year]`, discounted with the model's factors;
-/// `flows_pv` the same flows restated for discounting where they are ([`crate::model::Flows::pv`]).
+/// `flows_pv` the same flows restated for discounting where they are ([`crate::evaluate::Flows::pv`]).
 pub fn compute(
     model: &Model,
     flows: ArrayView2<f64>,
@@ -407,12 +408,9 @@ pub struct Draws {
     /// draw: `[draw × horizon]`, the horizon's years of draw 0 first. For the uncertainty band
     /// by year; `horizon` numbers a draw, as many as the per-draw metrics of a few groups.
     pub total_cumulative_net_pv: Vec<f64>,
-    /// Discounted outcome totals of the state-transition form, draw by draw:
-    /// `[draw][arm][outcome]` (empty without `[states]`).
-    pub markov_outcomes: Vec<f64>,
-    /// The budget view's net after keys, draw by draw: `[draw][row][slot]`
-    /// (`crate::budget::batch`; empty without `[budget]`).
-    pub budget: Vec<f64>,
+    /// What the reducers handed to the Monte Carlo run keep (`crate::montecarlo::Reducer`),
+    /// by name, draw by draw (`[draw][…]`); empty from [`batch`].
+    pub reduced: Vec<(&'static str, Vec<f64>)>,
 }
 
 impl GroupDraws {
@@ -443,11 +441,20 @@ impl Draws {
         self.net_outcomes.extend(other.net_outcomes);
         self.total_cumulative_net_pv
             .extend(other.total_cumulative_net_pv);
-        self.markov_outcomes.extend(other.markov_outcomes);
-        self.budget.extend(other.budget);
+        for (r, o) in self.reduced.iter_mut().zip(other.reduced) {
+            r.1.extend(o.1);
+        }
         for (i, o) in self.inputs.iter_mut().zip(other.inputs) {
             i.1.extend(o.1);
         }
+    }
+
+    /// What the reducer named `name` kept, `[draw][…]`; empty when none was handed.
+    pub fn reduced(&self, name: &str) -> &[f64] {
+        self.reduced
+            .iter()
+            .find(|r| r.0 == name)
+            .map_or(&[], |r| r.1.as_slice())
     }
 
     /// Number of draws.
@@ -626,12 +633,7 @@ pub fn batch_with(
         net_outcomes: flows.outcomes.to_vec(),
         inputs: Vec::new(),
         total_cumulative_net_pv: total_cum,
-        markov_outcomes: crate::markov::results::per_draw(model, &flows.markov, n),
-        budget: model
-            .budget
-            .as_ref()
-            .map(|plan| crate::budget::batch(plan, model, flows))
-            .unwrap_or_default(),
+        reduced: Vec::new(),
     }
 }
 

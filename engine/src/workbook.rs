@@ -302,10 +302,10 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     s.freeze(first, 0)?;
     let t = &sm.results.total;
     let m = &t.metrics;
-    let stat = |f: fn(&crate::montecarlo::GroupUncertainty) -> &crate::montecarlo::Stat| {
+    let stat = |f: fn(&crate::uncertainty::GroupUncertainty) -> &crate::stats::Stat| {
         unc.map(|u| f(&u.total))
     };
-    let rows: Vec<(&str, Option<f64>, Kind, Option<&crate::montecarlo::Stat>)> = vec![
+    let rows: Vec<(&str, Option<f64>, Kind, Option<&crate::stats::Stat>)> = vec![
         (
             st.t("NPV (kr.)", "NNV (kr.)"),
             Some(m.npv),
@@ -591,7 +591,7 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             } else {
                 crate::report::department_name(run, st.lang, &row.id, &row.name)
             };
-            type Pick = fn(&crate::montecarlo::Stat) -> Option<f64>;
+            type Pick = fn(&crate::stats::Stat) -> Option<f64>;
             let picks: [(&str, Pick); 3] = [
                 (st.t("Mean", "Middelværdi"), |x| x.mean),
                 (st.t("Low", "Nedre"), |x| x.low),

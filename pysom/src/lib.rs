@@ -560,7 +560,7 @@ impl RunResult {
     /// Per-draw metrics, when the run drew.
     fn draws(&self, py: Python<'_>) -> PyResult<Option<ArrowStream>> {
         let run = &self.run;
-        guarded(py, || match run.draws_frame() {
+        guarded(py, || match engine::report::outputs::draws_frame(run) {
             None => Ok(None),
             Some(r) => r
                 .map(|df| Some(stream(df)))
@@ -617,7 +617,7 @@ impl RunResult {
                 workbook,
                 lang,
             };
-            let files = self.run.output_files(options, &o)?;
+            let files = engine::report::outputs::run_files(&self.run, options, &o)?;
             engine::write_outputs(&out, &files)
         })
     }
@@ -853,7 +853,7 @@ impl Comparison {
     fn inputs_json(&self) -> String {
         let mut inputs = self.plan.inputs.clone();
         if let Some((_, src, _)) = &self.plan.study {
-            inputs.push(engine::summary::InputHash {
+            inputs.push(engine::loaded::InputHash {
                 role: "study".into(),
                 path: src.name.clone(),
                 sha256: src.sha256(),
@@ -906,7 +906,8 @@ impl Comparison {
                 &ran,
             )?;
             let manifest = national::manifest(&plan, lang);
-            let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
+            let files =
+                engine::report::outputs::municipality_files(&cmp, lang, keep_draws, manifest)?;
             if let Some(out) = &out {
                 engine::write_outputs(out, &files)?;
             }
@@ -1044,10 +1045,11 @@ impl Comparison {
                 &mut plan,
                 case_inputs
                     .into_iter()
-                    .map(|(role, path, sha256)| engine::summary::InputHash { role, path, sha256 }),
+                    .map(|(role, path, sha256)| engine::loaded::InputHash { role, path, sha256 }),
             );
             let manifest = national::manifest(&plan, lang);
-            let files = engine::municipalities::output::files(&cmp, lang, keep_draws, manifest)?;
+            let files =
+                engine::report::outputs::municipality_files(&cmp, lang, keep_draws, manifest)?;
             engine::write_outputs(&out, &files)?;
             Ok(cmp.markdown(lang))
         })

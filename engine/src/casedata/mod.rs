@@ -284,7 +284,7 @@ pub fn map_columns(
             .filter(|h| !out.values().any(|v| v == *h))
             .map(|h| h.as_str())
             .collect();
-        let hint = crate::compile::suggest(spec.name, &unused);
+        let hint = crate::error::suggest(spec.name, &unused);
         let alt = if spec.name == "period" {
             " (or `year` and `month`)"
         } else {
@@ -299,7 +299,7 @@ pub fn map_columns(
                 "the {} table has no column `{}`{alt}{hint}; its columns are {}",
                 kind.name(),
                 spec.name,
-                crate::catalogue::list(headers.iter().map(|h| h.as_str()))
+                crate::error::list(headers.iter().map(|h| h.as_str()))
             ),
         );
     }

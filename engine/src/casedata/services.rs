@@ -506,7 +506,7 @@ pub fn read_services(
                                     "actor",
                                     format!(
                                         "unknown actor {a:?}; expected one of {}",
-                                        crate::catalogue::list(
+                                        crate::error::list(
                                             map.actors.iter().map(|a| a.id.as_str())
                                         )
                                     ),

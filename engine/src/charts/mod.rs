@@ -23,7 +23,6 @@ mod compare;
 mod cumulative;
 mod flows;
 mod forest;
-pub mod labels;
 mod matrix;
 mod npv;
 mod raster;

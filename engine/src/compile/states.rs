@@ -3,8 +3,8 @@
 //! items, catalogue lookups and diagnostics with file, line and field.
 
 use super::*;
-use crate::markov::spec::{self as ms, CostKind, Row};
 use crate::markov::{self, ArmC, Compiled, EffectC, EffectKind, Form, MatrixC, Regime};
+use crate::scenario::states::{self as ms, CostKind, Row};
 
 /// Most states a model may have (the trace of a chunk is arms × points × states × draws).
 const MAX_STATES: usize = 100;

@@ -43,12 +43,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 pub use study::Study;
 
-/// Format tag of `estimates.json`.
-pub const FORMAT: &str = "som-estimates/1";
+pub use crate::estimates::{FORMAT, TOTAL};
 /// Replicates of the bootstrap evaluated together (fixed: results do not depend on threads).
 const BOOT_BATCH: usize = 32;
-/// The name of the sum over the outcome departments.
-pub const TOTAL: &str = "total";
 
 /// What estimation reads.
 pub struct Input<'a> {
@@ -417,8 +414,8 @@ pub fn estimate_counted(
                             root.key("outcomes").key("departments").index(k),
                             format!(
                                 "unknown department {name:?}{}; the department map has {}",
-                                crate::compile::suggest(name, &known),
-                                crate::catalogue::list(known.iter().copied())
+                                crate::error::suggest(name, &known),
+                                crate::error::list(known.iter().copied())
                             ),
                         ));
                     }
@@ -956,7 +953,7 @@ pub fn estimate_counted(
                 "poor balance after matching (|SMD| > {}) on {}; consider exact matching, a \
                  narrower caliper or more covariates",
                 study.matching.balance_threshold,
-                crate::catalogue::list(poor.iter().copied())
+                crate::error::list(poor.iter().copied())
             ));
         }
     }
@@ -1172,8 +1169,8 @@ pub fn estimate_counted(
                 participants: Some(obs),
                 estimate: Some(point[c]),
                 se: Some(se),
-                low: crate::montecarlo::quantile(&v, alpha),
-                high: crate::montecarlo::quantile(&v, 1.0 - alpha),
+                low: crate::stats::quantile(&v, alpha),
+                high: crate::stats::quantile(&v, 1.0 - alpha),
                 naive,
                 suppressed: false,
             });

@@ -5,13 +5,13 @@
 
 use super::{BootDraws, Estimates};
 use crate::error::{Error, Result};
-use crate::summary::{csv_bytes, parquet_bytes};
+use crate::report::outputs::{csv_bytes, parquet_bytes};
 use polars::prelude::*;
 
 /// The name of the JSON file a scenario reads estimates from.
 pub const ESTIMATES_JSON: &str = "estimates.json";
 /// The bootstrap replicates.
-pub const BOOTSTRAP_PARQUET: &str = "bootstrap.parquet";
+pub use crate::estimates::BOOTSTRAP_PARQUET;
 
 fn err(file: &str, e: impl std::fmt::Display) -> Error {
     Error::Write {

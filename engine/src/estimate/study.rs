@@ -343,8 +343,8 @@ impl Study {
                     m.key("exact").index(i),
                     format!(
                         "unknown column {c:?}{}; expected one of {}",
-                        crate::compile::suggest(c, EXACT_COLUMNS),
-                        crate::catalogue::list(EXACT_COLUMNS.iter().copied())
+                        crate::error::suggest(c, EXACT_COLUMNS),
+                        crate::error::list(EXACT_COLUMNS.iter().copied())
                     ),
                 );
             }
@@ -355,8 +355,8 @@ impl Study {
                     m.key("covariates").index(i),
                     format!(
                         "unknown covariate {c:?}{}; expected one of {}",
-                        crate::compile::suggest(c, COVARIATES),
-                        crate::catalogue::list(COVARIATES.iter().copied())
+                        crate::error::suggest(c, COVARIATES),
+                        crate::error::list(COVARIATES.iter().copied())
                     ),
                 );
             }

@@ -51,7 +51,7 @@ pub fn invalid(field: &str, message: String) -> Error {
 pub fn load_cases(
     args: &CaseSpec,
     monthly: bool,
-) -> Result<(casedata::CaseData, Options, Vec<crate::summary::InputHash>)> {
+) -> Result<(casedata::CaseData, Options, Vec<crate::loaded::InputHash>)> {
     if args.cases.is_empty() {
         return Err(invalid(
             "CASES",
@@ -139,11 +139,11 @@ pub fn load_cases(
         &reference,
         &opts,
     )?;
-    let mut inputs: Vec<crate::summary::InputHash> = data
+    let mut inputs: Vec<crate::loaded::InputHash> = data
         .report
         .files
         .iter()
-        .map(|f| crate::summary::InputHash {
+        .map(|f| crate::loaded::InputHash {
             role: String::new(),
             path: f.file.clone(),
             sha256: f.sha256.clone(),
@@ -155,7 +155,7 @@ pub fn load_cases(
         }
     }
     if let Some((_, src)) = &located.spec {
-        inputs.push(crate::summary::InputHash {
+        inputs.push(crate::loaded::InputHash {
             role: "dataset".into(),
             path: src.name.clone(),
             sha256: src.sha256(),
@@ -170,7 +170,7 @@ pub struct Prepared {
     pub data: crate::casedata::CaseData,
     pub windows: crate::casedata::monthly::Windows,
     pub departments: Vec<String>,
-    pub inputs: Vec<crate::summary::InputHash>,
+    pub inputs: Vec<crate::loaded::InputHash>,
 }
 
 impl Prepared {

@@ -13,67 +13,10 @@ pub use synth::{SYNTH_MARKER, SynthReport, write_synth};
 use crate::builtin;
 use crate::catalogue::Catalogues;
 use crate::error::{Error, Result};
+use crate::loaded::Loaded;
 use crate::scenario::Scenario;
 use crate::source::Source;
 use std::path::{Path, PathBuf};
-
-/// A scenario read from disk with the catalogues it is resolved against.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub scenario: Scenario,
-    pub source: Source,
-    pub catalogues: Catalogues,
-    /// The estimates file named in `[estimates]`, with its bootstrap replicates.
-    pub estimates: Option<crate::estimate::handoff::Estimated>,
-}
-
-impl Loaded {
-    /// Every input with its role, name and SHA-256, for the manifest.
-    pub fn inputs(&self) -> Vec<crate::summary::InputHash> {
-        let c = &self.catalogues;
-        [
-            ("scenario", &self.source),
-            ("prices", &c.prices.1),
-            ("price_index", &c.price_index.1),
-            ("discount", &c.discount.1),
-            ("departments", &c.departments.1),
-        ]
-        .into_iter()
-        .chain(c.refusion.as_ref().map(|r| ("refusion", &r.1)))
-        .map(|(role, s)| crate::summary::InputHash {
-            role: role.to_string(),
-            path: s.name.clone(),
-            sha256: s.sha256(),
-        })
-        .chain(self.estimates.iter().flat_map(|e| {
-            std::iter::once(crate::summary::InputHash {
-                role: "estimates".into(),
-                path: e.source.name.clone(),
-                sha256: e.source.sha256(),
-            })
-            .chain(
-                e.bootstrap
-                    .iter()
-                    .map(|(name, sha)| crate::summary::InputHash {
-                        role: "estimates_bootstrap".into(),
-                        path: name.clone(),
-                        sha256: sha.clone(),
-                    }),
-            )
-        }))
-        .collect()
-    }
-
-    /// Compile the scenario against its catalogues and estimates.
-    pub fn compile(&self) -> Result<crate::model::Model> {
-        crate::compile::compile_with(
-            &self.scenario,
-            &self.source,
-            &self.catalogues,
-            self.estimates.as_ref(),
-        )
-    }
-}
 
 /// Read a text file, naming it in the error.
 pub fn read_source(path: &Path) -> Result<Source> {
@@ -125,7 +68,7 @@ pub fn load_scenario_source(source: Source, base: &Path) -> Result<Loaded> {
     // The refusion rules are read only for a scenario with a budget view.
     if scenario.budget.is_some() || refs.refusion.is_some() {
         let src = pick(&refs.refusion, builtin::REFUSION)?;
-        let cat: crate::budget::RefusionCatalogue =
+        let cat: crate::catalogue::refusion::RefusionCatalogue =
             src.parse().map_err(|d| Error::Invalid(vec![d]))?;
         cat.validate(&src)?;
         catalogues.refusion = Some((cat, src));
@@ -134,19 +77,18 @@ pub fn load_scenario_source(source: Source, base: &Path) -> Result<Loaded> {
         Some(r) => {
             let path = base.join(&r.file);
             let src = read_source(&path)?;
-            let boot = crate::estimate::handoff::bootstrap_path(&path);
-            let bytes = if boot.exists() {
-                Some((
-                    boot.display().to_string(),
-                    std::fs::read(&boot).map_err(|e| Error::Read {
-                        path: boot.clone(),
-                        source: e,
-                    })?,
-                ))
+            let boot = path.with_file_name(crate::estimates::BOOTSTRAP_PARQUET);
+            let replicates = if boot.exists() {
+                let bytes = std::fs::read(&boot).map_err(|e| Error::Read {
+                    path: boot.clone(),
+                    source: e,
+                })?;
+                let name = boot.display().to_string();
+                Some(crate::estimate::handoff::read_bootstrap(name, &bytes)?)
             } else {
                 None
             };
-            Some(crate::estimate::handoff::Estimated::parse(src, bytes)?)
+            Some(crate::estimates::Estimated::parse(src, replicates)?)
         }
         None => None,
     };
@@ -158,22 +100,7 @@ pub fn load_scenario_source(source: Source, base: &Path) -> Result<Loaded> {
     })
 }
 
-/// Name of the file that marks a directory as som's output.
-pub const MANIFEST: &str = "manifest.json";
-
-/// Every output file with its size and SHA-256, for a manifest.
-pub fn output_hashes(files: &[(String, Vec<u8>)]) -> Vec<serde_json::Value> {
-    files
-        .iter()
-        .map(|(name, bytes)| {
-            serde_json::json!({
-                "file": name,
-                "bytes": bytes.len(),
-                "sha256": crate::source::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)),
-            })
-        })
-        .collect()
-}
+pub use crate::summary::{MANIFEST, output_hashes};
 
 /// Write `files` (name, bytes; a name may have a subfolder, `charts/x.png`) into `dir` whole or
 /// not at all.

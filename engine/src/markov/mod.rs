@@ -17,11 +17,12 @@
 
 pub mod results;
 pub mod sim;
-pub mod spec;
 
-use crate::model::Arm;
+use crate::model::cell::Arm;
+pub use crate::scenario::states::{
+    AppliesTo, Correction, CycleDiscounting, CycleLength, Form, TransitionTiming,
+};
 use serde::Serialize;
-pub use spec::{AppliesTo, Correction, CycleDiscounting, CycleLength, Form, TransitionTiming};
 
 /// Tolerance of a row sum (and of the initial distribution's sum) against 1.
 pub const ROW_TOLERANCE: f64 = 1e-6;

@@ -4,10 +4,29 @@
 
 use super::sim::MarkovFlows;
 use super::{ARMS, MarkovConventions};
+use crate::evaluate::Flows;
 use crate::metrics::Draws;
-use crate::model::{Flows, Kind, Model};
-use crate::montecarlo::{Stat, stat};
+use crate::model::{Kind, Model};
+use crate::montecarlo::Reducer;
+use crate::stats::{Stat, stat};
 use serde::Serialize;
+
+/// The reducer that keeps every draw's discounted outcome totals (`[draw][arm][outcome]`) in a
+/// Monte Carlo run, under the name [`OUTCOMES`].
+pub struct OutcomeDraws;
+
+/// The name of [`OutcomeDraws`]' numbers in [`Draws::reduced`].
+pub const OUTCOMES: &str = "markov_outcomes";
+
+impl Reducer for OutcomeDraws {
+    fn name(&self) -> &'static str {
+        OUTCOMES
+    }
+
+    fn reduce(&self, model: &Model, flows: &Flows) -> Vec<f64> {
+        per_draw(model, &flows.markov, flows.participants.len())
+    }
+}
 
 /// The per-draw outcome totals of a chunk as `[draw][arm][outcome]`.
 pub fn per_draw(model: &Model, mf: &MarkovFlows, n: usize) -> Vec<f64> {
@@ -281,7 +300,8 @@ pub fn uncertainty(
     };
     let no = mk.outcomes.len();
     let n = draws.total.npv.len();
-    if no == 0 || n == 0 || draws.markov_outcomes.len() != n * 2 * no {
+    let outcomes = draws.reduced(OUTCOMES);
+    if no == 0 || n == 0 || outcomes.len() != n * 2 * no {
         return Vec::new();
     }
     // Incremental cost of the public total: −NPV.
@@ -290,7 +310,7 @@ pub fn uncertainty(
         .map(|o| {
             let de: Vec<f64> = (0..n)
                 .map(|d| {
-                    let m = &draws.markov_outcomes[d * 2 * no..][..2 * no];
+                    let m = &outcomes[d * 2 * no..][..2 * no];
                     mk.outcomes[o].sign * (m[no + o] - m[o])
                 })
                 .collect();
@@ -332,24 +352,4 @@ pub fn uncertainty(
             }
         })
         .collect()
-}
-
-/// The trace as CSV: arm, point, then one column per state (a cohort of one).
-pub fn trace_csv(report: &MarkovReport) -> Vec<u8> {
-    let mut out = String::from("arm,cycle");
-    for s in &report.states {
-        out.push(',');
-        out.push_str(s);
-    }
-    out.push('\n');
-    for (a, arm) in report.arms.iter().enumerate() {
-        for (p, row) in report.trace[a].iter().enumerate() {
-            out.push_str(&format!("{},{p}", arm.arm));
-            for v in row {
-                out.push_str(&format!(",{v}"));
-            }
-            out.push('\n');
-        }
-    }
-    out.into_bytes()
 }

@@ -19,11 +19,13 @@ pub mod output;
 
 use crate::catalogue::DepartmentMap;
 use crate::error::{Error, Result};
-use crate::estimate::handoff::Estimated;
-use crate::io::Loaded;
+use crate::estimates::Estimated;
+use crate::loaded::Loaded;
 use crate::metrics::compute;
-use crate::montecarlo::{McOptions, Stat, simulate, summarise};
+use crate::montecarlo::{McOptions, simulate};
 use crate::source::Source;
+use crate::stats::Stat;
+use crate::uncertainty::summarise;
 use list::Entry;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -524,7 +526,7 @@ pub fn run_one(
     row.payback_calendar_year = res.total.metrics.payback_calendar_year;
     let mut npv_draws = Vec::new();
     if o.mc.draws > 0 {
-        let d = simulate(&model, &o.mc);
+        let d = simulate(&model, &o.mc, &[]);
         let u = summarise(&model, &d, &o.mc);
         (row.npv_low, row.npv_high) = stat_pair(&u.total.npv);
         (row.npv_per_participant_low, row.npv_per_participant_high) =
@@ -581,7 +583,7 @@ fn variance(v: &[f64]) -> f64 {
 }
 
 fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    crate::montecarlo::quantile(sorted, p)
+    crate::stats::quantile(sorted, p)
 }
 
 /// Run the scenario in every municipality of `locals` and compare them.

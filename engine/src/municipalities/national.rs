@@ -7,10 +7,10 @@
 use super::{Local, list};
 use crate::error::{Error, Result};
 use crate::estimate::{self, Input, Study};
-use crate::io::Loaded;
 use crate::io::cases::{CaseSpec, invalid};
+use crate::loaded::InputHash;
+use crate::loaded::Loaded;
 use crate::source::Source;
-use crate::summary::InputHash;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -233,9 +233,12 @@ pub fn apply(l: &mut Local, est: Est, src: &Source, threshold: usize) -> Result<
             in_target,
         } => {
             let name = format!("{}#municipality={code}", src.name);
-            let est = crate::estimate::handoff::Estimated::parse(
+            let replicates = bootstrap
+                .map(|b| crate::estimate::handoff::read_bootstrap(format!("{name}/bootstrap"), &b))
+                .transpose()?;
+            let est = crate::estimates::Estimated::parse(
                 Source::new(name.clone(), String::from_utf8_lossy(&json).into_owned()),
-                bootstrap.map(|b| (format!("{name}/bootstrap"), b)),
+                replicates,
             )?;
             l.estimates = Some(est);
             l.persons = Some(persons);

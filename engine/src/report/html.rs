@@ -9,9 +9,9 @@ use super::{
     payback_text, total_name,
 };
 use crate::metrics::GroupResult;
-use crate::montecarlo::GroupUncertainty;
 use crate::scenario::Timing;
 use crate::summary::Run;
+use crate::uncertainty::GroupUncertainty;
 use std::fmt::Write;
 
 /// The charts a report shows, in order, with their captions.
@@ -103,7 +103,7 @@ pub fn render(run: &Run, charts: &[(String, Vec<u8>)], lang: Lang) -> String {
 pub(crate) fn budget_draws(
     run: &Run,
 ) -> Option<(
-    &crate::montecarlo::Uncertainty,
+    &crate::uncertainty::Uncertainty,
     &crate::budget::BudgetUncertainty,
 )> {
     let u = run.summary.uncertainty.as_ref()?;
@@ -113,10 +113,10 @@ pub(crate) fn budget_draws(
 /// The budget view's price level in words.
 pub(crate) fn budget_prices(lang: Lang, b: &crate::budget::BudgetView) -> String {
     match (b.prices, lang) {
-        (crate::budget::Prices::Current, Lang::Da) => {
+        (crate::scenario::budget::Prices::Current, Lang::Da) => {
             "løbende priser (hvert år i egne p/l)".to_string()
         }
-        (crate::budget::Prices::Current, Lang::En) => {
+        (crate::scenario::budget::Prices::Current, Lang::En) => {
             "current prices (each year in its own p/l)".to_string()
         }
         _ => b.price_level.clone(),
@@ -288,7 +288,7 @@ impl Report<'_> {
         let m = &res.total.metrics;
         let unc = self.run.summary.uncertainty.as_ref();
         let iname = unc.map(|u| interval_name(self.lang, u.interval));
-        let with_iv = |s: Option<&crate::montecarlo::Stat>| -> Option<String> {
+        let with_iv = |s: Option<&crate::stats::Stat>| -> Option<String> {
             let (s, name) = (s?, iname.as_ref()?);
             interval(self.num, s).map(|iv| format!("{name} {iv}"))
         };

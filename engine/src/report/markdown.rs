@@ -59,7 +59,7 @@ pub fn render(run: &Run, lang: Lang) -> String {
     };
 
     // Headline.
-    let iv = |st: &crate::montecarlo::Stat| -> String {
+    let iv = |st: &crate::stats::Stat| -> String {
         match (unc, interval(num, st)) {
             (Some(u), Some(i)) => format!(" ({} {i})", interval_name(lang, u.interval)),
             _ => String::new(),

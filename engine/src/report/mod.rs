@@ -10,47 +10,14 @@ pub mod compare;
 pub mod html;
 pub mod markdown;
 pub mod markov;
+pub mod outputs;
+pub mod tables;
 
 use crate::metrics::{Metrics, PaybackStatus};
-use crate::montecarlo::Stat;
+use crate::stats::Stat;
 use crate::summary::Run;
 
-/// The language of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Da,
-    #[default]
-    En,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Da => "da",
-            Lang::En => "en",
-        }
-    }
-
-    /// The text in this language: `en` in English, `da` in Danish.
-    pub fn t<'a>(self, en: &'a str, da: &'a str) -> &'a str {
-        match self {
-            Lang::Da => da,
-            Lang::En => en,
-        }
-    }
-}
-
-impl std::str::FromStr for Lang {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "da" | "dansk" | "danish" => Ok(Lang::Da),
-            "en" | "english" => Ok(Lang::En),
-            other => Err(format!("unknown language `{other}`: expected `da` or `en`")),
-        }
-    }
-}
+pub use crate::lang::Lang;
 
 /// Number formatting by language.
 #[derive(Debug, Clone, Copy)]

@@ -4,6 +4,9 @@
 //! use is generated from these types (`som schema`). Unknown fields are errors, so a typo never
 //! silently falls back to a default.
 
+pub mod budget;
+pub mod states;
+
 use crate::param::Param;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -61,7 +64,7 @@ pub struct Scenario {
     /// and transitions, timing conventions. Replaces `[intervention]`, `[success]` and
     /// `[[consequence]]` (see `docs/scenario-format.md`, "State-transition cohorts").
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub states: Option<crate::markov::spec::States>,
+    pub states: Option<states::States>,
     /// Default phase-in and persistence of the consequences, by year since they start.
     #[serde(default)]
     pub persistence: Persistence,
@@ -85,7 +88,7 @@ pub struct Scenario {
     /// The budget view for the finance department: budget years in current prices, state
     /// reimbursement (refusion) and distribution keys (fordelingsnøgler).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget: Option<crate::budget::BudgetSection>,
+    pub budget: Option<budget::BudgetSection>,
 }
 
 impl Scenario {

@@ -4,7 +4,7 @@
 use crate::model::ParamSlot;
 use crate::scenario::Scenario;
 
-use crate::report::Lang;
+use crate::lang::Lang;
 
 /// A readable name for every θ slot, in slot order, in `lang`.
 pub fn input_labels(sc: &Scenario, params: &[ParamSlot], lang: Lang) -> Vec<String> {

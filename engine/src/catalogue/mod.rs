@@ -2,7 +2,9 @@
 //! it holds for (OpenFisca style). Unit prices, price indices, discount schedules and the
 //! department map live in `models/catalogues/` as TOML; a municipality can bring its own.
 
-use crate::error::{Diagnostic, Error, Result};
+pub mod refusion;
+
+use crate::error::{Diagnostic, Error, Result, finish, list};
 use crate::source::{FieldPath, Source};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -389,23 +391,6 @@ pub(crate) fn check_unique<'a>(
     }
 }
 
-pub(crate) fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let v: Vec<String> = items.map(|s| format!("`{s}`")).collect();
-    if v.is_empty() {
-        "(none defined)".to_string()
-    } else {
-        v.join(", ")
-    }
-}
-
-pub(crate) fn finish(diags: Vec<Diagnostic>) -> Result<()> {
-    if diags.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(diags))
-    }
-}
-
 /// The catalogues a scenario is resolved against, each with the source text it came from.
 #[derive(Debug, Clone)]
 pub struct Catalogues {
@@ -414,7 +399,7 @@ pub struct Catalogues {
     pub discount: (DiscountCatalogue, Source),
     pub departments: (DepartmentMap, Source),
     /// State reimbursement rules, read only for a scenario with a `[budget]` section.
-    pub refusion: Option<(crate::budget::RefusionCatalogue, Source)>,
+    pub refusion: Option<(refusion::RefusionCatalogue, Source)>,
 }
 
 impl Catalogues {

@@ -1,0 +1,137 @@
+//! The uncertainty block of a summary: the per-draw metrics of a Monte Carlo run
+//! ([`crate::metrics::Draws`]) summarised by group and by projection year, with P(NPV > 0),
+//! P(payback within the budget period) and EVPI.
+
+use crate::metrics::{Draws, GroupDraws};
+use crate::model::Model;
+use crate::montecarlo::McOptions;
+use crate::stats::{Stat, stat};
+use serde::Serialize;
+
+/// Uncertainty of one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupUncertainty {
+    pub id: String,
+    pub npv: Stat,
+    pub cost_pv: Stat,
+    pub benefit_pv: Stat,
+    pub bcr: Stat,
+    /// Payback year over the draws that pay back.
+    pub payback_year: Stat,
+    /// Share of draws with NPV > 0.
+    pub p_npv_positive: f64,
+    /// Share of draws that pay back within `payback_within` years.
+    pub p_payback_within: f64,
+}
+
+fn group(g: &GroupDraws, opts: &McOptions) -> GroupUncertainty {
+    let n = g.npv.len().max(1) as f64;
+    GroupUncertainty {
+        id: g.id.clone(),
+        npv: stat(&g.npv, opts.interval),
+        cost_pv: stat(&g.cost_pv, opts.interval),
+        benefit_pv: stat(&g.benefit_pv, opts.interval),
+        bcr: stat(&g.bcr, opts.interval),
+        payback_year: stat(&g.payback_year, opts.interval),
+        p_npv_positive: g.npv.iter().filter(|&&x| x > 0.0).count() as f64 / n,
+        p_payback_within: g
+            .payback_year
+            .iter()
+            .filter(|&&y| !y.is_nan() && y < opts.payback_within as f64)
+            .count() as f64
+            / n,
+    }
+}
+
+/// Summary statistics of one metric in one projection year.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct YearStat {
+    pub year: u32,
+    pub calendar_year: i32,
+    #[serde(flatten)]
+    pub stat: Stat,
+}
+
+/// The uncertainty block of a summary.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Uncertainty {
+    pub draws: usize,
+    pub seed: u64,
+    pub interval: (f64, f64),
+    pub payback_within_years: u32,
+    /// Inputs drawn from a distribution, by field path.
+    pub uncertain_inputs: Vec<String>,
+    /// Correlations between inputs (Gaussian copula), as the scenario gives them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<crate::scenario::Correlation>,
+    pub total: GroupUncertainty,
+    /// The total's cumulative net present value at the end of each projection year over the
+    /// draws (the band around the payback curve); the last year's is the NPV's.
+    pub total_cumulative_net_pv: Vec<YearStat>,
+    /// Expected value of perfect information for invest / not invest:
+    /// E[max(NPV, 0)] − max(E[NPV], 0).
+    pub evpi: f64,
+    pub net_outcomes: Stat,
+    pub net_per_participant: Stat,
+    pub by_actor: Vec<GroupUncertainty>,
+    pub by_department: Vec<GroupUncertainty>,
+    /// The budget view over the draws, when the scenario has a `[budget]` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::budget::BudgetUncertainty>,
+}
+
+/// Statistics per projection year of a `[draw × horizon]` table.
+fn by_year(model: &Model, table: &[f64], interval: (f64, f64)) -> Vec<YearStat> {
+    let h = model.horizon();
+    if h == 0 {
+        return Vec::new();
+    }
+    let mut column = Vec::with_capacity(table.len() / h);
+    (0..h)
+        .map(|t| {
+            column.clear();
+            column.extend(table.iter().skip(t).step_by(h));
+            YearStat {
+                year: t as u32,
+                calendar_year: model.years[t],
+                stat: stat(&column, interval),
+            }
+        })
+        .collect()
+}
+
+/// Summarise the draws. The budget view over the draws is its own reducer's
+/// (`crate::budget::uncertainty`), filled in by the run.
+pub fn summarise(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty {
+    let n = draws.total.npv.len().max(1) as f64;
+    let mean_npv = draws.total.npv.iter().sum::<f64>() / n;
+    let mean_max = draws.total.npv.iter().map(|x| x.max(0.0)).sum::<f64>() / n;
+    let per_participant: Vec<f64> = draws
+        .total
+        .npv
+        .iter()
+        .zip(&draws.participants)
+        .map(|(v, p)| if *p > 0.0 { v / p } else { f64::NAN })
+        .collect();
+    Uncertainty {
+        draws: draws.total.npv.len(),
+        seed: opts.seed,
+        interval: opts.interval,
+        payback_within_years: opts.payback_within,
+        uncertain_inputs: model
+            .params
+            .iter()
+            .filter(|p| p.dist.is_some())
+            .map(|p| p.name.clone())
+            .collect(),
+        correlations: Vec::new(),
+        total: group(&draws.total, opts),
+        total_cumulative_net_pv: by_year(model, &draws.total_cumulative_net_pv, opts.interval),
+        evpi: mean_max - mean_npv.max(0.0),
+        net_outcomes: stat(&draws.net_outcomes, opts.interval),
+        net_per_participant: stat(&per_participant, opts.interval),
+        by_actor: draws.by_actor.iter().map(|g| group(g, opts)).collect(),
+        by_department: draws.by_department.iter().map(|g| group(g, opts)).collect(),
+        budget: None,
+    }
+}
