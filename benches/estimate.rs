@@ -5,9 +5,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::casedata::monthly::month_index;
+use engine::casedata::read::{ReadOptions, TableReader, locate};
 use engine::casedata::{self, Options, Reference, Tables};
 use engine::estimate::{self, Input, Study};
-use engine::io::casedata::{ReadOptions, TableReader, locate};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -49,8 +49,8 @@ fn estimation(c: &mut Criterion) {
         .take()
         .unwrap()
         .into_windows(month_index(2016, 1), month_index(2025, 12));
-    let src =
-        engine::io::read_source(&root.join("models/studies/synthetic-all-segments.toml")).unwrap();
+    let src = engine::files::read_source(&root.join("models/studies/synthetic-all-segments.toml"))
+        .unwrap();
     let study = Study::parse(&src).unwrap();
     let departments = data.panel.departments.clone();
     let input = Input {

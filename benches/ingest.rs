@@ -4,8 +4,8 @@
 //! are in BENCHMARKS.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use engine::casedata::read::{ReadOptions, TableReader, locate};
 use engine::casedata::{self, Options, Reference, Tables};
-use engine::io::casedata::{ReadOptions, TableReader, locate};
 use std::hint::black_box;
 use std::path::PathBuf;
 

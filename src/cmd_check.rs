@@ -2,8 +2,8 @@
 //! report. With `--out`, write the report and the group summaries (aggregates only).
 
 use crate::render::thousands;
+use engine::casedata::read::read_key_file;
 use engine::casedata::{self, Options, cpr::Key, parse::DecimalMark};
-use engine::io::casedata::read_key_file;
 use engine::{Diagnostic, Error};
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -100,17 +100,17 @@ pub fn load(
     args: &CaseArgs,
     monthly: bool,
 ) -> Result<(casedata::CaseData, Options, Vec<engine::loaded::InputHash>), Error> {
-    engine::io::cases::load_cases(&spec(args)?, monthly)
+    engine::casedata::cases::load_cases(&spec(args)?, monthly)
 }
 
 /// The case data the arguments name, with the pseudonymisation key resolved.
-pub fn spec(args: &CaseArgs) -> Result<engine::io::cases::CaseSpec, Error> {
+pub fn spec(args: &CaseArgs) -> Result<engine::casedata::cases::CaseSpec, Error> {
     let key = if args.pseudonymize {
         Some(pseudonym_key(args.key_file.as_deref())?)
     } else {
         None
     };
-    Ok(engine::io::cases::CaseSpec {
+    Ok(engine::casedata::cases::CaseSpec {
         cases: args.cases.clone(),
         key,
         from: args.from.clone(),
@@ -157,10 +157,10 @@ pub fn run(args: &CheckArgs) -> Result<String, Error> {
             "disclosure_threshold": opts.disclosure_threshold,
             "pseudonymised": opts.key.is_some(),
             "inputs": inputs,
-            "outputs": engine::io::output_hashes(&files),
+            "outputs": engine::summary::output_hashes(&files),
         });
         files.push((
-            engine::io::MANIFEST.to_string(),
+            engine::summary::MANIFEST.to_string(),
             serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
         ));
         engine::write_outputs(out, &files)?;

@@ -31,7 +31,7 @@ pub struct EstimateArgs {
 }
 
 pub fn run(args: &EstimateArgs) -> Result<String, Error> {
-    let src = engine::io::read_source(&args.study)?;
+    let src = engine::files::read_source(&args.study)?;
     let mut study = Study::parse(&src)?;
     if let Some(b) = args.replicates {
         study.bootstrap.replicates = b;
@@ -87,10 +87,10 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
             "bootstrap": { "replicates": study.bootstrap.replicates, "seed": study.bootstrap.seed },
             "matching_seed": study.matching.seed,
             "inputs": inputs,
-            "outputs": engine::io::output_hashes(&files),
+            "outputs": engine::summary::output_hashes(&files),
         });
         files.push((
-            engine::io::MANIFEST.to_string(),
+            engine::summary::MANIFEST.to_string(),
             serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
         ));
         engine::write_outputs(out, &files)?;
@@ -181,10 +181,10 @@ pub fn render(e: &Estimates) -> String {
     s
 }
 
-pub use engine::io::cases::Prepared;
+pub use engine::casedata::cases::Prepared;
 
 /// Read case data with the monthly amounts kept and build the 12-month windows estimation
 /// reads; refuses data without months.
 pub fn prepare(case: &CaseArgs) -> Result<Prepared, Error> {
-    engine::io::cases::prepare(&crate::cmd_check::spec(case)?)
+    engine::casedata::cases::prepare(&crate::cmd_check::spec(case)?)
 }

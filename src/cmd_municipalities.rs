@@ -81,5 +81,5 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
     let files =
         engine::report::outputs::municipality_files(&cmp, args.lang, args.keep_draws, manifest)?;
     engine::write_outputs(&args.out, &files)?;
-    Ok(cmp.markdown(args.lang))
+    Ok(engine::report::municipalities::markdown(&cmp, args.lang))
 }

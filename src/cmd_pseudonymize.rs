@@ -4,7 +4,7 @@
 
 use engine::Error;
 use engine::casedata::pseudonymize_frame;
-use engine::io::casedata::{ReadOptions, read_whole, table_bytes};
+use engine::casedata::read::{ReadOptions, read_whole, table_bytes};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -40,10 +40,10 @@ pub fn run(args: &PseudonymizeArgs) -> Result<String, Error> {
         "som_version": engine::summary::VERSION,
         "command": "pseudonymize",
         "method": "P + first 20 hex digits of HMAC-SHA-256(key, id); CPR dashes removed first",
-        "outputs": engine::io::output_hashes(&files),
+        "outputs": engine::summary::output_hashes(&files),
     });
     files.push((
-        engine::io::MANIFEST.to_string(),
+        engine::summary::MANIFEST.to_string(),
         serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
     ));
     engine::write_outputs(&args.out, &files)?;

@@ -61,7 +61,7 @@ pub fn run(args: &SynthArgs) -> Result<(), engine::Error> {
         to_year: args.to,
     };
     tracing::debug!(command = %config.command(), "generating");
-    let r = engine::io::write_synth(&args.out, &config)?;
+    let r = engine::casedata::synth_out::write_synth(&args.out, &config)?;
     let bytes: u64 = r.files.iter().map(|(_, b)| b).sum();
     println!(
         "synth: {} persons ({} participants) in {} municipalit{}, {} service rows, {} state rows; \

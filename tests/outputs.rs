@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::path::PathBuf;
 
 const FILES: &[&str] = &[
     "summary.json",
@@ -100,6 +101,45 @@ fn every_bundled_model_validates_and_runs() {
         let s = std::fs::read_to_string(root().join(f)).unwrap();
         // Each bundled model cites a source for its figures.
         assert!(s.contains("source"), "{f} cites no source");
+    }
+}
+
+/// The ledger's present values of the public actors add up to minus the total NPV, for every
+/// bundled model and example (the ledger frame is built apart from the metrics).
+#[test]
+fn ledger_present_values_of_public_actors_add_up_to_minus_the_npv() {
+    let mut paths: Vec<PathBuf> = ["models", "models/examples"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root().join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml") && !p.ends_with("gmca-departments.toml")
+        })
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 9, "{paths:?}");
+    for p in paths {
+        let run = engine::run(&engine::load_scenario(&p).unwrap()).unwrap();
+        let df = engine::ledger::ledger(
+            &run.model,
+            run.flows.view(),
+            run.flows_pv.as_ref().map(|v| v.view()),
+        )
+        .unwrap();
+        let pv = df.column("present_value").unwrap().f64().unwrap();
+        let public = df.column("public").unwrap().bool().unwrap();
+        let sum: f64 = (0..df.height())
+            .filter(|&i| public.get(i) == Some(true))
+            .map(|i| pv.get(i).unwrap())
+            .sum();
+        let npv = run.summary.results.total.metrics.npv;
+        let tol = 1e-9 * (1.0 + npv.abs() + sum.abs());
+        assert!(
+            (sum + npv).abs() <= tol,
+            "{}: {} vs {npv}",
+            p.display(),
+            -sum
+        );
     }
 }
 

@@ -140,9 +140,9 @@ fn keep_draws_writes_every_draw() {
     assert!(o.status.success(), "{}", stderr(&o));
     let pq = std::fs::read(out.join("draws.parquet")).unwrap();
     assert_eq!(&pq[..4], b"PAR1");
-    let (_, df) = engine::io::casedata::read_whole(
+    let (_, df) = engine::casedata::read::read_whole(
         &out.join("draws.parquet"),
-        &engine::io::casedata::ReadOptions::default(),
+        &engine::casedata::read::ReadOptions::default(),
         "",
     )
     .unwrap();
@@ -240,9 +240,9 @@ department = \"skole\"
 fn draws_table(file: &Path, out: &Path, draws: &str) -> polars::prelude::DataFrame {
     let o = run_mc(file, out, &["--draws", draws, "--keep-draws"], "2");
     assert!(o.status.success(), "{}", stderr(&o));
-    engine::io::casedata::read_whole(
+    engine::casedata::read::read_whole(
         &out.join("draws.parquet"),
-        &engine::io::casedata::ReadOptions::default(),
+        &engine::casedata::read::ReadOptions::default(),
         "",
     )
     .unwrap()

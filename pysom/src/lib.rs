@@ -626,7 +626,7 @@ impl RunResult {
 // ---------------------------------------------------------------------------------------------
 // Case data, estimation and the municipality comparison.
 
-use engine::io::cases::CaseSpec;
+use engine::casedata::cases::CaseSpec;
 use engine::municipalities::national::{self, Est, Plan};
 use pyo3::types::PyBytes;
 
@@ -674,7 +674,7 @@ fn estimate<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (src, mut st) = guarded(py, || {
-        let src = engine::io::read_source(&study)?;
+        let src = engine::files::read_source(&study)?;
         let st = engine::estimate::Study::parse(&src)?;
         Ok((src, st))
     })?;
@@ -720,7 +720,7 @@ fn estimate<'py>(
         }
         case.disclosure_threshold = case.disclosure_threshold.max(st.disclosure_threshold);
         st.disclosure_threshold = case.disclosure_threshold;
-        let prepared = engine::io::cases::prepare(&case)?;
+        let prepared = engine::casedata::cases::prepare(&case)?;
         read.store(true, std::sync::atomic::Ordering::Release);
         let (e, d) = engine::estimate::estimate_counted(&prepared.input(), &st, &src, &counter)?;
         engine::estimate::output::files(&e, &d)
@@ -733,7 +733,7 @@ fn estimate<'py>(
 #[pyo3(signature = (cases, disclosure_threshold = 5))]
 fn check(py: Python<'_>, cases: Vec<PathBuf>, disclosure_threshold: usize) -> PyResult<String> {
     guarded(py, || {
-        let (data, _, _) = engine::io::cases::load_cases(
+        let (data, _, _) = engine::casedata::cases::load_cases(
             &case_spec(cases, disclosure_threshold, None, None),
             false,
         )?;
@@ -941,7 +941,7 @@ impl Comparison {
                 cases: cases.clone(),
                 ..case.clone()
             };
-            let prepared = engine::io::cases::prepare(&case)?;
+            let prepared = engine::casedata::cases::prepare(&case)?;
             let input = engine::estimate::Input {
                 states: None,
                 ..prepared.input()
@@ -1051,7 +1051,7 @@ impl Comparison {
             let files =
                 engine::report::outputs::municipality_files(&cmp, lang, keep_draws, manifest)?;
             engine::write_outputs(&out, &files)?;
-            Ok(cmp.markdown(lang))
+            Ok(engine::report::municipalities::markdown(&cmp, lang))
         })
     }
 }

@@ -1,0 +1,995 @@
+//! The Excel workbook of a run (`report.xlsx`), for the finance department: headline metrics,
+//! the budget view, who pays and who gains, the flows by year and department, and every
+//! assumption with its source and the run's provenance.
+//!
+//! Pure: the bytes are built in memory ([`workbook`]); writing is `io`'s. Amounts are numbers
+//! (never text) with a thousands-separator format, headers name the unit, header rows are frozen.
+//! The bytes depend on the run only: the document's creation date is fixed ([`CREATED`]), so
+//! the same inputs give a byte-identical workbook.
+
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError,
+};
+use som_core::error::{Error, Result};
+use som_core::summary::Run;
+
+/// File name of the workbook in a run's output folder.
+pub const FILE: &str = "report.xlsx";
+
+/// The fixed creation date written into the workbook's properties (year, month, day), in place
+/// of the time of the run, so that the bytes are reproducible.
+pub const CREATED: (u16, u8, u8) = (2000, 1, 1);
+
+fn err(e: XlsxError) -> Error {
+    Error::Write {
+        path: FILE.into(),
+        message: e.to_string(),
+    }
+}
+
+/// The formats of the workbook.
+struct Styles {
+    title: Format,
+    note: Format,
+    header: Format,
+    section: Format,
+    kr: Format,
+    kr_bold: Format,
+    ratio: Format,
+    share: Format,
+    year: Format,
+    text: Format,
+    /// The language of labels and sheet names.
+    lang: crate::format::Lang,
+}
+
+impl Styles {
+    /// A label in the workbook's language.
+    fn t(&self, en: &'static str, da: &'static str) -> &'static str {
+        self.lang.t(en, da)
+    }
+
+    fn new(lang: crate::format::Lang) -> Self {
+        let header = Format::new()
+            .set_bold()
+            .set_text_wrap()
+            .set_background_color(0xDDE5EE)
+            .set_border_bottom(FormatBorder::Thin);
+        Styles {
+            title: Format::new().set_bold().set_font_size(14),
+            note: Format::new().set_italic().set_font_color(0x555555),
+            header,
+            section: Format::new().set_bold().set_font_size(12),
+            kr: Format::new().set_num_format("#,##0"),
+            kr_bold: Format::new().set_num_format("#,##0").set_bold(),
+            ratio: Format::new().set_num_format("0.000"),
+            share: Format::new().set_num_format("0.0%"),
+            year: Format::new().set_num_format("0"),
+            text: Format::new(),
+            lang,
+        }
+    }
+}
+
+/// Longest text Excel keeps in one cell (characters); longer text is cut there.
+const MAX_TEXT: usize = 32_767;
+
+/// `s`, cut to what one cell can hold.
+fn fit(s: &str) -> &str {
+    match s.char_indices().nth(MAX_TEXT) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// A worksheet being filled row by row.
+struct Sheet<'a> {
+    ws: &'a mut Worksheet,
+    row: u32,
+}
+
+/// A cell value.
+enum V<'s> {
+    S(&'s str),
+    Kr(f64),
+    KrBold(f64),
+    Ratio(f64),
+    Share(f64),
+    Year(f64),
+    /// A number that may be missing (written blank).
+    Opt(Option<f64>, Kind),
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Kr,
+    Ratio,
+    Year,
+}
+
+impl<'a> Sheet<'a> {
+    fn new(ws: &'a mut Worksheet, name: &str, widths: &[f64]) -> Result<Self> {
+        ws.set_name(name).map_err(err)?;
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, *w).map_err(err)?;
+        }
+        Ok(Sheet { ws, row: 0 })
+    }
+
+    fn text(&mut self, s: &str, f: &Format) -> Result<()> {
+        self.ws
+            .write_string_with_format(self.row, 0, fit(s), f)
+            .map_err(err)?;
+        self.row += 1;
+        Ok(())
+    }
+
+    fn header(&mut self, cols: &[&str], st: &Styles) -> Result<u32> {
+        for (c, h) in cols.iter().enumerate() {
+            self.ws
+                .write_string_with_format(self.row, c as u16, *h, &st.header)
+                .map_err(err)?;
+        }
+        self.row += 1;
+        Ok(self.row)
+    }
+
+    fn values(&mut self, vals: &[V<'_>], st: &Styles) -> Result<()> {
+        for (c, v) in vals.iter().enumerate() {
+            let c = c as u16;
+            let (x, f) = match v {
+                V::S(s) => {
+                    self.ws
+                        .write_string_with_format(self.row, c, fit(s), &st.text)
+                        .map_err(err)?;
+                    continue;
+                }
+                V::Kr(x) => (Some(*x), &st.kr),
+                V::KrBold(x) => (Some(*x), &st.kr_bold),
+                V::Ratio(x) => (Some(*x), &st.ratio),
+                V::Share(x) => (Some(*x), &st.share),
+                V::Year(x) => (Some(*x), &st.year),
+                V::Opt(x, k) => (
+                    *x,
+                    match k {
+                        Kind::Kr => &st.kr,
+                        Kind::Ratio => &st.ratio,
+                        Kind::Year => &st.year,
+                    },
+                ),
+            };
+            match x.filter(|x| x.is_finite()) {
+                Some(x) => {
+                    self.ws
+                        .write_number_with_format(self.row, c, x + 0.0, f)
+                        .map_err(err)?;
+                }
+                None => {
+                    self.ws
+                        .write_string_with_format(self.row, c, "", &st.text)
+                        .map_err(err)?;
+                }
+            }
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    fn skip(&mut self) {
+        self.row += 1;
+    }
+
+    fn freeze(&mut self, row: u32, col: u16) -> Result<()> {
+        self.ws.set_freeze_panes(row, col).map_err(err)?;
+        Ok(())
+    }
+}
+
+/// The workbook of a run, as bytes, with labels and sheet names in `lang` (numbers are cells
+/// with `#,##0`, which Excel shows in the reader's own number format).
+pub fn workbook(run: &Run, lang: crate::format::Lang) -> Result<Vec<u8>> {
+    let st = Styles::new(lang);
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::from_ymd(CREATED.0, CREATED.1, CREATED.2).map_err(err)?;
+    let props = DocProperties::new()
+        .set_title(&run.summary.scenario.name)
+        .set_comment(format!(
+            "Written by som {} (creation date fixed for reproducibility)",
+            som_core::summary::VERSION
+        ))
+        .set_creation_datetime(&created);
+    wb.set_properties(&props);
+    summary_sheet(
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Summary", "Resumé"),
+            &[34.0, 18.0, 18.0, 18.0, 18.0, 18.0, 14.0],
+        )?,
+        run,
+        &st,
+    )?;
+    budget_sheet(
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Budget", "Budget"),
+            &[
+                30.0, 26.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 15.0, 17.0,
+            ],
+        )?,
+        run,
+        &st,
+    )?;
+    matrix_sheet(
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Who pays who gains", "Hvem betaler"),
+            &[30.0, 16.0],
+        )?,
+        run,
+        &st,
+    )?;
+    flows_sheet(
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Flows", "Strømme"),
+            &[10.0, 30.0, 14.0, 16.0, 16.0, 16.0, 11.0, 16.0, 18.0],
+        )?,
+        run,
+        &st,
+    )?;
+    assumptions_sheet(
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Assumptions", "Forudsætninger"),
+            &[44.0, 18.0, 36.0, 90.0],
+        )?,
+        run,
+        &st,
+    )?;
+    wb.save_to_buffer().map_err(err)
+}
+
+fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
+    let sm = &run.summary;
+    let sc = &sm.scenario;
+    let c = &sm.conventions;
+    s.text(&sc.name, &st.title)?;
+    s.text(
+        &match st.lang {
+            crate::format::Lang::En => format!(
+                "Amounts in {} at {} prices; present values discounted with {} (timing {:?}); \
+                 projection {}–{}; expenditure +, saving −; benefits are savings (+).",
+                sc.currency,
+                c.price_year,
+                c.discount_schedule,
+                c.timing,
+                sc.first_year,
+                sc.last_year
+            ),
+            crate::format::Lang::Da => format!(
+                "Beløb i {} i {}-priser; nutidsværdier diskonteret med {} (timing {:?}); \
+                 {}–{}; udgift +, besparelse −; gevinster er besparelser (+).",
+                sc.currency,
+                c.price_year,
+                c.discount_schedule,
+                c.timing,
+                sc.first_year,
+                sc.last_year
+            ),
+        },
+        &st.note,
+    )?;
+    s.skip();
+    let unc = sm.uncertainty.as_ref();
+    let mut head = vec![
+        st.t(
+            "Metric (total, public sector)",
+            "Mål (i alt, offentlig sektor)",
+        ),
+        st.t("Base value", "Basisværdi"),
+    ];
+    let (lo_label, hi_label);
+    if let Some(u) = unc {
+        lo_label = format!("{:.0} % (low)", u.interval.0 * 100.0);
+        hi_label = format!("{:.0} % (high)", u.interval.1 * 100.0);
+        head.extend([
+            st.t("Mean over draws", "Middel over træk"),
+            lo_label.as_str(),
+            hi_label.as_str(),
+        ]);
+    }
+    let first = s.header(&head, st)?;
+    s.freeze(first, 0)?;
+    let t = &sm.results.total;
+    let m = &t.metrics;
+    let stat = |f: fn(&som_core::uncertainty::GroupUncertainty) -> &som_core::stats::Stat| {
+        unc.map(|u| f(&u.total))
+    };
+    let rows: Vec<(&str, Option<f64>, Kind, Option<&som_core::stats::Stat>)> = vec![
+        (
+            st.t("NPV (kr.)", "NNV (kr.)"),
+            Some(m.npv),
+            Kind::Kr,
+            stat(|g| &g.npv),
+        ),
+        (
+            st.t("Cost, present value (kr.)", "Omkostning, nutidsværdi (kr.)"),
+            Some(m.cost_pv),
+            Kind::Kr,
+            stat(|g| &g.cost_pv),
+        ),
+        (
+            st.t("Benefit, present value (kr.)", "Gevinst, nutidsværdi (kr.)"),
+            Some(m.benefit_pv),
+            Kind::Kr,
+            stat(|g| &g.benefit_pv),
+        ),
+        (
+            st.t("Benefit-cost ratio", "Gevinst pr. krone"),
+            m.bcr,
+            Kind::Ratio,
+            stat(|g| &g.bcr),
+        ),
+        (st.t("ROI", "ROI"), m.roi, Kind::Ratio, None),
+        (
+            st.t("Payback year (calendar)", "Tilbagebetalingsår"),
+            m.payback_calendar_year.map(f64::from),
+            Kind::Year,
+            None,
+        ),
+        (
+            st.t("Participants", "Deltagere"),
+            Some(sm.results.participants),
+            Kind::Ratio,
+            None,
+        ),
+        (
+            st.t(
+                "Net additional successful outcomes",
+                "Flere succeser, netto",
+            ),
+            Some(sm.results.net_outcomes),
+            Kind::Ratio,
+            unc.map(|u| &u.net_outcomes),
+        ),
+        (
+            "NPV per participant (kr.)",
+            sm.results.net_per_participant,
+            Kind::Kr,
+            unc.map(|u| &u.net_per_participant),
+        ),
+        (
+            st.t(
+                "Cost per net outcome (kr.)",
+                "Omkostning pr. ekstra succes (kr.)",
+            ),
+            sm.results.cost_per_outcome,
+            Kind::Kr,
+            None,
+        ),
+    ];
+    for (label, v, k, stat) in rows {
+        let mut vals = vec![V::S(label), V::Opt(v, k)];
+        if unc.is_some() {
+            vals.push(V::Opt(stat.and_then(|x| x.mean), k));
+            vals.push(V::Opt(stat.and_then(|x| x.low), k));
+            vals.push(V::Opt(stat.and_then(|x| x.high), k));
+        }
+        s.values(&vals, st)?;
+    }
+    if let Some(u) = unc {
+        s.values(&[V::S("P(NPV > 0)"), V::Share(u.total.p_npv_positive)], st)?;
+        s.values(
+            &[
+                V::S(&format!(
+                    "P(payback within {} years)",
+                    u.payback_within_years
+                )),
+                V::Share(u.total.p_payback_within),
+            ],
+            st,
+        )?;
+        s.values(
+            &[
+                V::S(st.t("Monte Carlo draws", "Monte Carlo-træk")),
+                V::Year(u.draws as f64),
+            ],
+            st,
+        )?;
+    }
+    let departments: Vec<(String, &str, &som_core::metrics::GroupResult)> = sm
+        .results
+        .by_department
+        .iter()
+        .map(|g| {
+            let name = crate::format::department_name(run, st.lang, &g.id, &g.name);
+            (name, g.actor.as_deref().unwrap_or(""), g)
+        })
+        .collect();
+    let heads = [st.t("Department", "Forvaltning"), st.t("Actor", "Aktør")];
+    group_table(
+        &mut s,
+        st,
+        st.t("By department", "Pr. forvaltning"),
+        heads,
+        &departments,
+    )?;
+    s.values(
+        &[
+            V::S(crate::format::total_name(st.lang)),
+            V::S(""),
+            V::KrBold(m.cost_pv),
+            V::KrBold(m.benefit_pv),
+            V::KrBold(m.npv),
+            V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
+        ],
+        st,
+    )?;
+    let actors: Vec<(String, &str, &som_core::metrics::GroupResult)> = sm
+        .results
+        .by_actor
+        .iter()
+        .map(|g| (g.name.clone(), "", g))
+        .collect();
+    let heads = [st.t("Actor", "Aktør"), ""];
+    group_table(&mut s, st, st.t("By actor", "Pr. aktør"), heads, &actors)?;
+    Ok(())
+}
+
+/// A section of groups (departments or actors) under `title`: the two name columns headed
+/// `heads`, then cost PV, benefit PV, NPV, payback year and whether the actor is public.
+fn group_table(
+    s: &mut Sheet<'_>,
+    st: &Styles,
+    title: &str,
+    heads: [&str; 2],
+    rows: &[(String, &str, &som_core::metrics::GroupResult)],
+) -> Result<()> {
+    s.skip();
+    s.text(title, &st.section)?;
+    s.header(
+        &[
+            heads[0],
+            heads[1],
+            st.t("Cost PV (kr.)", "Omkostning NV (kr.)"),
+            st.t("Benefit PV (kr.)", "Gevinst NV (kr.)"),
+            st.t("NPV (kr.)", "NNV (kr.)"),
+            st.t("Payback year", "Tilbagebetalingsår"),
+            st.t("Public", "Offentlig"),
+        ],
+        st,
+    )?;
+    for (name, second, g) in rows {
+        let m = &g.metrics;
+        s.values(
+            &[
+                V::S(name),
+                V::S(second),
+                V::Kr(m.cost_pv),
+                V::Kr(m.benefit_pv),
+                V::Kr(m.npv),
+                V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
+                V::S(if g.public {
+                    st.t("yes", "ja")
+                } else {
+                    st.t("no", "nej")
+                }),
+            ],
+            st,
+        )?;
+    }
+    Ok(())
+}
+
+fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
+    let Some(b) = &run.summary.budget else {
+        s.text(st.t("Budget view", "Budgetvisning"), &st.title)?;
+        s.text(
+            "The scenario has no [budget] section; add one for the budget years in current \
+             prices, refusion and distribution keys (docs/scenario-format.md, 4.11).",
+            &st.note,
+        )?;
+        return Ok(());
+    };
+    let cur = &run.summary.scenario.currency;
+    s.text(
+        &format!(
+            "{}: {}",
+            st.t("Budget view", "Budgetvisning"),
+            run.summary.scenario.name
+        ),
+        &st.title,
+    )?;
+    s.text(
+        &match st.lang {
+            crate::format::Lang::En => format!(
+                "{} in {} (moved from the scenario's {} prices); municipality `{}`; \
+                 expenditure +, saving −. Gross = paid out before refusion; refusion = the \
+                 state's reimbursement; net = gross − refusion; keys hand a share of a \
+                 department's net gain to another.",
+                cur, b.price_level, b.scenario_price_year, b.municipality
+            ),
+            crate::format::Lang::Da => format!(
+                "{} i {} (fremskrevet fra scenariets {}-priser); kommune `{}`; udgift +, \
+                 besparelse −. Brutto = udbetalt før refusion; refusion = statens \
+                 godtgørelse; netto = brutto − refusion; nøgler giver en andel af en \
+                 forvaltnings nettogevinst til en anden.",
+                cur,
+                crate::html::budget_prices(st.lang, b),
+                b.scenario_price_year,
+                b.municipality
+            ),
+        },
+        &st.note,
+    )?;
+    s.skip();
+    let years: Vec<String> = b.years.iter().map(|y| format!("{y} ({cur})")).collect();
+    let sum_label = format!(
+        "{} {}–{} ({cur})",
+        st.t("Sum", "I alt"),
+        b.years[0],
+        b.years[b.years.len() - 1]
+    );
+    let mut head = vec![st.t("Department", "Forvaltning"), st.t("Line", "Linje")];
+    head.extend(years.iter().map(String::as_str));
+    head.push(&sum_label);
+    let first = s.header(&head, st)?;
+    s.freeze(first, 2)?;
+    type Get = fn(&som_core::budget::Amounts) -> f64;
+    let lines: [(&str, Get); 5] = [
+        (st.t("Gross", "Brutto"), |a| a.gross),
+        ("Refusion", |a| a.refusion),
+        (st.t("Net (before keys)", "Netto (før nøgler)"), |a| a.net),
+        (st.t("Distribution keys", "Fordelingsnøgler"), |a| {
+            a.transfer
+        }),
+        (st.t("Net after keys", "Netto efter nøgler"), |a| {
+            a.net_after_keys
+        }),
+    ];
+    for row in b.departments.iter().chain(std::iter::once(&b.total)) {
+        let total = row.id == "total";
+        for (label, get) in lines {
+            let name = if total {
+                row.name.clone()
+            } else {
+                crate::format::department_name(run, st.lang, &row.id, &row.name)
+            };
+            let mut vals = vec![V::S(&name), V::S(label)];
+            for y in &row.years {
+                vals.push(if total {
+                    V::KrBold(get(&y.amounts))
+                } else {
+                    V::Kr(get(&y.amounts))
+                });
+            }
+            vals.push(V::KrBold(get(&row.sum)));
+            s.values(&vals, st)?;
+        }
+    }
+    if let Some((u, bu)) = crate::html::budget_draws(run) {
+        s.skip();
+        s.text(
+            &format!(
+                "{} ({} {}, {})",
+                st.t(
+                    "Net after keys over the Monte Carlo draws",
+                    "Netto efter nøgler over Monte Carlo-trækkene"
+                ),
+                u.draws,
+                st.t("draws", "træk"),
+                crate::format::interval_name(st.lang, u.interval)
+            ),
+            &st.section,
+        )?;
+        s.header(&head, st)?;
+        let names = b.departments.iter().chain(std::iter::once(&b.total));
+        let stats = bu.departments.iter().chain(std::iter::once(&bu.total));
+        for (row, stat) in names.zip(stats) {
+            let name = if row.id == "total" {
+                row.name.clone()
+            } else {
+                crate::format::department_name(run, st.lang, &row.id, &row.name)
+            };
+            type Pick = fn(&som_core::stats::Stat) -> Option<f64>;
+            let picks: [(&str, Pick); 3] = [
+                (st.t("Mean", "Middelværdi"), |x| x.mean),
+                (st.t("Low", "Nedre"), |x| x.low),
+                (st.t("High", "Øvre"), |x| x.high),
+            ];
+            for (label, pick) in picks {
+                let mut vals = vec![V::S(&name), V::S(label)];
+                for y in &stat.years {
+                    vals.push(V::Opt(pick(y), Kind::Kr));
+                }
+                vals.push(V::Opt(pick(&stat.sum), Kind::Kr));
+                s.values(&vals, st)?;
+            }
+        }
+        s.values(
+            &[
+                V::S(st.t(
+                    "P(the municipality's net over the budget years is a saving)",
+                    "P(kommunens netto over budgetårene er en besparelse)",
+                )),
+                V::S(""),
+                V::Share(bu.p_net_saving),
+            ],
+            st,
+        )?;
+    }
+    s.skip();
+    s.text(
+        st.t("Refusion rules applied", "Anvendte refusionsregler"),
+        &st.section,
+    )?;
+    s.header(
+        &[
+            st.t("Applies to", "Gælder"),
+            st.t("Rule", "Regel"),
+            st.t("State share", "Statens andel"),
+            st.t("Weeks of spell", "Uger i forløbet"),
+            st.t("Case cost (kr./year)", "Udgift pr. sag (kr./år)"),
+            st.t("Source", "Kilde"),
+        ],
+        st,
+    )?;
+    for r in &b.refusion {
+        let weeks = r.weeks.map(|[a, b]| format!("{a}–{b}")).unwrap_or_default();
+        s.values(
+            &[
+                V::S(&r.applies_to),
+                V::S(&r.rule),
+                V::Share(r.share),
+                V::S(&weeks),
+                V::Opt(r.case_cost, Kind::Kr),
+                V::S(&r.source),
+            ],
+            st,
+        )?;
+    }
+    if b.refusion.is_empty() {
+        s.text("(none)", &st.note)?;
+    }
+    s.skip();
+    s.text(st.t("Distribution keys", "Fordelingsnøgler"), &st.section)?;
+    let mut head = vec![
+        st.t("From", "Fra"),
+        st.t("To", "Til"),
+        st.t("Share", "Andel"),
+    ];
+    head.extend(years.iter().map(String::as_str));
+    head.push(&sum_label);
+    s.header(&head, st)?;
+    for k in &b.keys {
+        let mut vals = vec![V::S(&k.from), V::S(&k.to), V::Share(k.share)];
+        vals.extend(k.transfer.iter().map(|&x| V::Kr(x)));
+        vals.push(V::KrBold(k.transfer_total));
+        s.values(&vals, st)?;
+    }
+    if b.keys.is_empty() {
+        s.text("(none)", &st.note)?;
+    }
+    s.skip();
+    s.text(st.t("Price indices", "Prisindeks"), &st.section)?;
+    let mut head = vec![
+        st.t("Index", "Indeks"),
+        st.t("Departments", "Forvaltninger"),
+    ];
+    let fy: Vec<String> = b.years.iter().map(|y| format!("Factor {y}")).collect();
+    head.extend(fy.iter().map(String::as_str));
+    s.header(&head, st)?;
+    for i in &b.indices {
+        let joined = i.departments.join(", ");
+        let mut vals = vec![V::S(&i.id), V::S(&joined)];
+        vals.extend(i.factors.iter().map(|&x| V::Ratio(x)));
+        s.values(&vals, st)?;
+    }
+    Ok(())
+}
+
+fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
+    let w = &run.summary.results.who_pays_who_gains;
+    let name = |id: &str| {
+        run.summary
+            .results
+            .by_department
+            .iter()
+            .find(|g| g.id == id)
+            .map_or(id.to_string(), |g| {
+                crate::format::department_name(run, st.lang, &g.id, &g.name)
+            })
+    };
+    s.text(
+        st.t(
+            "Who pays and who gains (present values, kr.)",
+            "Hvem betaler, og hvem får gevinsten (nutidsværdier, kr.)",
+        ),
+        &st.title,
+    )?;
+    s.text(w.rule, &st.note)?;
+    s.skip();
+    let cols: Vec<String> = w
+        .gaining
+        .iter()
+        .map(|g| format!("{} (kr.)", name(g)))
+        .collect();
+    let mut head = vec![
+        st.t("Paying ↓ / gaining →", "Betaler ↓ / vinder →"),
+        st.t("Share of investment", "Andel af investeringen"),
+    ];
+    head.extend(cols.iter().map(String::as_str));
+    head.push(st.t("Row sum (kr.)", "Rækkesum (kr.)"));
+    let first = s.header(&head, st)?;
+    s.freeze(first, 1)?;
+    for c in 0..cols.len() {
+        s.ws.set_column_width(2 + c as u16, 18.0).map_err(err)?;
+    }
+    s.ws.set_column_width(2 + cols.len() as u16, 18.0)
+        .map_err(err)?;
+    for (i, inv) in w.investing.iter().enumerate() {
+        let n = name(inv);
+        let mut vals = vec![V::S(&n), V::Share(w.investing_share[i])];
+        vals.extend(w.matrix[i].iter().map(|&x| V::Kr(x)));
+        vals.push(V::KrBold(w.matrix[i].iter().sum()));
+        s.values(&vals, st)?;
+    }
+    let mut vals = vec![V::S("PV gain (kr.)"), V::S("")];
+    vals.extend(w.gain.iter().map(|&x| V::KrBold(x)));
+    vals.push(V::KrBold(w.gain.iter().sum()));
+    s.values(&vals, st)?;
+    Ok(())
+}
+
+fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
+    let sm = &run.summary;
+    s.text(
+        st.t(
+            "Flows by year and department",
+            "Strømme pr. år og forvaltning",
+        ),
+        &st.title,
+    )?;
+    s.text(
+        &format!(
+            "Undiscounted amounts in {} at {} prices (the scenario's price year); cost = the \
+             investment net of replaced services, benefit = savings (+); net = benefit − cost.",
+            sm.scenario.currency, sm.conventions.price_year
+        ),
+        &st.note,
+    )?;
+    s.skip();
+    let first = s.header(
+        &[
+            st.t("Year", "År"),
+            st.t("Department", "Forvaltning"),
+            st.t("Actor", "Aktør"),
+            st.t("Cost (kr.)", "Omkostning (kr.)"),
+            st.t("Benefit (kr.)", "Gevinst (kr.)"),
+            st.t("Net (kr.)", "Netto (kr.)"),
+            st.t("Discount factor", "Diskonteringsfaktor"),
+            st.t("Net PV (kr.)", "Netto NV (kr.)"),
+            st.t("Cumulative net PV (kr.)", "Akk. netto NV (kr.)"),
+        ],
+        st,
+    )?;
+    s.freeze(first, 0)?;
+    for g in sm
+        .results
+        .by_department
+        .iter()
+        .chain(std::iter::once(&sm.results.total))
+    {
+        for y in &g.years {
+            s.values(
+                &[
+                    V::Year(f64::from(y.calendar_year)),
+                    V::S(&if g.id == "total" {
+                        crate::format::total_name(st.lang).to_string()
+                    } else {
+                        crate::format::department_name(run, st.lang, &g.id, &g.name)
+                    }),
+                    V::S(g.actor.as_deref().unwrap_or(if g.id == "total" {
+                        st.t("public sector", "offentlig sektor")
+                    } else {
+                        ""
+                    })),
+                    V::Kr(y.cost),
+                    V::Kr(y.benefit),
+                    V::Kr(y.net),
+                    V::Ratio(y.discount_factor),
+                    V::Kr(y.net_pv),
+                    V::Kr(y.cumulative_net_pv),
+                ],
+                st,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
+    let sm = &run.summary;
+    s.text(
+        st.t("Assumptions and sources", "Forudsætninger og kilder"),
+        &st.title,
+    )?;
+    s.text(
+        "Every numeric input of the scenario at its base value, the conventions, the budget \
+         settings and where the run came from.",
+        &st.note,
+    )?;
+    s.skip();
+    let first = s.header(
+        &[
+            st.t("Input (field path)", "Input (feltsti)"),
+            st.t("Value", "Værdi"),
+            st.t("Distribution", "Fordeling"),
+            st.t("Source", "Kilde"),
+        ],
+        st,
+    )?;
+    s.freeze(first, 0)?;
+    for p in &sm.inputs {
+        let dist = p
+            .dist
+            .as_ref()
+            .map(|d| serde_json::to_string(d).unwrap_or_default())
+            .unwrap_or_default();
+        s.values(
+            &[
+                V::S(&p.name),
+                V::Ratio(p.value),
+                V::S(&dist),
+                V::S(p.source.as_deref().unwrap_or("")),
+            ],
+            st,
+        )?;
+    }
+    s.skip();
+    s.text(st.t("Conventions", "Konventioner"), &st.section)?;
+    let c = &sm.conventions;
+    let timing = format!("{:?}", c.timing).to_lowercase();
+    for (k, v) in [
+        (st.t("Price year", "Prisår"), c.price_year.to_string()),
+        (
+            st.t("Discount schedule", "Diskonteringssats"),
+            c.discount_schedule.clone(),
+        ),
+        (
+            st.t("Discount source", "Kilde til diskontering"),
+            c.discount_source.clone(),
+        ),
+        ("Timing", timing),
+        (
+            st.t("Year 0 discounted", "År 0 diskonteres"),
+            c.year0_discounted.to_string(),
+        ),
+        (
+            st.t("Payback rule", "Tilbagebetalingsregel"),
+            c.payback_rule.to_string(),
+        ),
+        (st.t("Sign rule", "Fortegnsregel"), c.sign_rule.to_string()),
+    ] {
+        s.values(&[V::S(k), V::S(&v)], st)?;
+    }
+    if let Some(b) = &sm.budget {
+        s.skip();
+        s.text(st.t("Budget view", "Budgetvisning"), &st.section)?;
+        s.header(
+            &[
+                st.t("Setting", "Indstilling"),
+                st.t("Value", "Værdi"),
+                "",
+                "Source",
+            ],
+            st,
+        )?;
+        s.values(
+            &[
+                V::S(st.t("Price level", "Prisniveau")),
+                V::S(&b.price_level),
+            ],
+            st,
+        )?;
+        s.values(
+            &[
+                V::S(st.t("Municipality (actor)", "Kommune (aktør)")),
+                V::S(&b.municipality),
+            ],
+            st,
+        )?;
+        for i in &b.indices {
+            let src = match &i.date {
+                Some(d) => format!("{} (dated {d})", i.source),
+                None => i.source.clone(),
+            };
+            let note = if i.assumption_years.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "assumed rates in {}",
+                    i.assumption_years
+                        .iter()
+                        .map(|y| y.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            s.values(
+                &[
+                    V::S(&format!("Price index `{}`", i.id)),
+                    V::S(&i.departments.join(", ")),
+                    V::S(&note),
+                    V::S(&src),
+                ],
+                st,
+            )?;
+        }
+        for r in &b.refusion {
+            s.values(
+                &[
+                    V::S(&format!("Refusion `{}` on {}", r.rule, r.applies_to)),
+                    V::Share(r.share),
+                    V::S(r.line_source.as_deref().unwrap_or("")),
+                    V::S(&r.source),
+                ],
+                st,
+            )?;
+        }
+        for k in &b.keys {
+            s.values(
+                &[
+                    V::S(&format!("Key {} → {}", k.from, k.to)),
+                    V::Share(k.share),
+                    V::S(""),
+                    V::S(k.source.as_deref().unwrap_or("")),
+                ],
+                st,
+            )?;
+        }
+    }
+    s.skip();
+    s.text(st.t("Provenance", "Sporbarhed"), &st.section)?;
+    let p = &sm.provenance;
+    s.values(&[V::S("som version"), V::S(p.som_version)], st)?;
+    let seed = p
+        .seed
+        .map_or("none (deterministic run)".to_string(), |x| x.to_string());
+    s.values(&[V::S("Seed"), V::S(&seed)], st)?;
+    s.values(
+        &[
+            V::S(st.t("Monte Carlo draws", "Monte Carlo-træk")),
+            V::Year(p.draws as f64),
+        ],
+        st,
+    )?;
+    s.header(
+        &[
+            st.t("Input file (role)", "Inputfil (rolle)"),
+            "",
+            st.t("Path", "Sti"),
+            "SHA-256",
+        ],
+        st,
+    )?;
+    for i in &p.inputs {
+        s.values(
+            &[V::S(&i.role), V::S(""), V::S(&i.path), V::S(&i.sha256)],
+            st,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cut_to_what_a_cell_holds() {
+        let long = "æ".repeat(MAX_TEXT + 10);
+        assert_eq!(fit(&long).chars().count(), MAX_TEXT);
+        assert_eq!(fit("kr."), "kr.");
+    }
+}
