@@ -117,7 +117,11 @@ fn no_output_holds_a_person_id_or_a_small_group() {
     // The check finds an id anywhere in a file.
     let canary = out.join("canary");
     std::fs::create_dir_all(&canary).unwrap();
-    std::fs::write(canary.join("x.csv"), format!("a,b\n1,{}z\n", ids[ids.len() / 2])).unwrap();
+    std::fs::write(
+        canary.join("x.csv"),
+        format!("a,b\n1,{}z\n", ids[ids.len() / 2]),
+    )
+    .unwrap();
     assert!(std::panic::catch_unwind(|| assert_no_ids(&canary, &ids)).is_err());
 
     // som check --out
