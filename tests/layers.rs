@@ -126,9 +126,8 @@ fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
             continue;
         }
         let mut rest = &code[i + prefix.len()..];
-        if rest.starts_with("::{") {
+        if let Some(body) = rest.strip_prefix("::{") {
             // A group: `crate::{a, b::c, d::{E, F}}`, its top-level items.
-            let body = &rest[3..];
             let mut depth = 0i32;
             let mut item = String::new();
             for ch in body.chars() {
@@ -177,14 +176,15 @@ fn resolve(modules: &BTreeSet<String>, segs: &[String]) -> Option<String> {
         .find(|m| modules.contains(m))
 }
 
+/// A crate's modules, what each imports of its own crate, and each one's code.
+struct Imports {
+    modules: BTreeSet<String>,
+    edges: BTreeMap<String, BTreeSet<String>>,
+    code: BTreeMap<String, String>,
+}
+
 /// What each module imports of its own crate: module → (imported module).
-fn imports(
-    src: &Path,
-) -> (
-    BTreeSet<String>,
-    BTreeMap<String, BTreeSet<String>>,
-    BTreeMap<String, String>,
-) {
+fn imports(src: &Path) -> Imports {
     let mut files = Vec::new();
     rust_files(src, &mut files);
     let mut code = BTreeMap::new();
@@ -216,7 +216,11 @@ fn imports(
         edges.insert(m.clone(), to);
         raw.insert(m.clone(), c.clone());
     }
-    (modules, edges, raw)
+    Imports {
+        modules,
+        edges,
+        code: raw,
+    }
 }
 
 #[test]
@@ -291,7 +295,11 @@ fn no_module_imports_a_later_step_and_every_file_is_placed() {
     for name in crates(&l) {
         let spec = &l[&name];
         let src = root().join(spec["path"].as_str().unwrap()).join("src");
-        let (modules, edges, code) = imports(&src);
+        let Imports {
+            modules,
+            edges,
+            code,
+        } = imports(&src);
         let mut step = BTreeMap::new();
         for (i, s) in spec["steps"].as_array().unwrap().iter().enumerate() {
             for m in strings(Some(s)).into_iter().skip(1) {
