@@ -2,9 +2,9 @@
 //! report. With `--out`, write the report and the group summaries (aggregates only).
 
 use crate::render::thousands;
+use engine::Error;
 use engine::casedata::read::read_key_file;
 use engine::casedata::{self, Options, cpr::Key, parse::DecimalMark};
-use engine::{Diagnostic, Error};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -63,16 +63,7 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-pub fn invalid(field: &str, message: String) -> Error {
-    Error::Invalid(vec![Diagnostic {
-        file: String::new(),
-        line: None,
-        column: None,
-        field: field.to_string(),
-        row: None,
-        message,
-    }])
-}
+pub use engine::casedata::cases::invalid;
 
 /// The pseudonymisation key: from `key_file`, else from `SOM_PSEUDONYM_KEY`; at least 16
 /// characters. It is held in memory only.

@@ -23,7 +23,7 @@ pub struct EstimateArgs {
     #[arg(long)]
     pub json: bool,
     /// Bootstrap replicates (overrides the study's `bootstrap.replicates`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::replicates)]
     pub replicates: Option<usize>,
     /// Bootstrap seed (overrides the study's `bootstrap.seed`).
     #[arg(long)]

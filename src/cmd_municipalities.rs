@@ -27,7 +27,7 @@ pub struct MunicipalitiesArgs {
     pub only: Vec<u16>,
     /// Population the scenario's cohorts are sized for (scales municipalities given a
     /// population in the list).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::positive)]
     pub reference_population: Option<f64>,
     /// Municipality whose case data the scenario's cohort sizes describe (default: the median
     /// municipality of the case data).
@@ -37,20 +37,20 @@ pub struct MunicipalitiesArgs {
     #[arg(short, long, default_value = "results/municipalities")]
     pub out: PathBuf,
     /// Monte Carlo draws per municipality (default 10,000; 0 for base values only).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true, value_parser = crate::args::draws)]
     pub draws: usize,
     /// Seed of the draws, the same for every municipality.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Bootstrap replicates of each municipality's estimates (default: the study's).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::args::replicates)]
     pub replicates: Option<usize>,
     /// Also write every municipality's total NPV draw by draw (draws.parquet), for regional sums
     /// made elsewhere.
     #[arg(long)]
     pub keep_draws: bool,
     /// Years within which the payback probability is counted.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true, value_parser = crate::args::years)]
     pub payback_within: u32,
     /// Language of the table, the page and the charts: da or en.
     #[arg(long, default_value = "en", value_name = "da|en")]

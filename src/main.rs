@@ -2,6 +2,7 @@
 //!
 //! The binary parses arguments, calls the engine and renders; it computes nothing itself.
 
+mod args;
 mod cmd_check;
 mod cmd_estimate;
 mod cmd_municipalities;
@@ -44,7 +45,7 @@ enum Command {
         json: bool,
         /// Monte Carlo draws over the inputs given as distributions (default 10,000 when the
         /// scenario has any; 0 for a deterministic run only).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = args::draws)]
         draws: Option<usize>,
         /// Seed of the draws: the same seed gives the same numbers whatever the thread count.
         #[arg(long, default_value_t = 1)]
@@ -54,7 +55,7 @@ enum Command {
         keep_draws: bool,
         /// Years within which the payback probability is counted (default 4: the budget year
         /// and three overslagsår).
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 4, allow_negative_numbers = true, value_parser = args::years)]
         payback_within: u32,
         /// Also report the switching value (where the total NPV is 0) of this input, by field
         /// path (e.g. `persistence.half_life`); repeatable. The success rate's is always
@@ -82,7 +83,7 @@ enum Command {
         out: PathBuf,
         /// Monte Carlo draws of each scenario with uncertain inputs (default 10,000; 0 for
         /// deterministic runs only).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true, value_parser = args::draws)]
         draws: Option<usize>,
         /// Seed of the draws (each scenario is drawn from this seed).
         #[arg(long, default_value_t = 1)]
@@ -202,14 +203,7 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
                         .into_iter()
                         .flat_map(|e| match e {
                             engine::Error::Invalid(d) => d,
-                            other => vec![engine::Diagnostic {
-                                file: String::new(),
-                                line: None,
-                                column: None,
-                                field: String::new(),
-                                row: None,
-                                message: other.to_string(),
-                            }],
+                            other => vec![engine::Diagnostic::general(other.to_string())],
                         })
                         .collect(),
                 )),
@@ -319,10 +313,13 @@ fn display_rel(p: &Path) -> String {
         .to_string()
 }
 
+/// `results/<the scenario's file stem>`; `results/run` where the stem names no folder of its
+/// own (`...toml` has the stem `..`).
 fn default_out(scenario: &Path) -> PathBuf {
     let stem = scenario
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
+        .filter(|s| !s.is_empty() && s.chars().any(|c| c != '.'))
         .unwrap_or_else(|| "run".into());
     PathBuf::from("results").join(stem)
 }

@@ -426,8 +426,8 @@ pub fn error(e: &engine::Error) {
         eprintln!("error: {d}");
         if let Some(line) = d.line
             && !d.file.starts_with("builtin:")
-            && let Ok(text) = std::fs::read_to_string(&d.file)
-            && let Some(l) = text.lines().nth(line - 1)
+            && let Ok(src) = engine::files::read_source(std::path::Path::new(&d.file))
+            && let Some(l) = src.text.lines().nth(line - 1)
         {
             let num = line.to_string();
             eprintln!("  {:>w$} |", "", w = num.len());

@@ -38,14 +38,7 @@ pub struct CaseSpec {
 
 /// An error about an option (named as on the command line).
 pub fn invalid(field: &str, message: String) -> Error {
-    Error::Invalid(vec![Diagnostic {
-        file: String::new(),
-        line: None,
-        column: None,
-        field: field.to_string(),
-        row: None,
-        message,
-    }])
+    Error::Invalid(vec![Diagnostic::option(field, message)])
 }
 
 /// Read, validate and ingest case data; with `monthly`, keep the monthly amounts (for
@@ -237,7 +230,14 @@ pub fn prepare(case: &CaseSpec) -> Result<Prepared> {
     // The observed period: the declared one when given, else the months the services span.
     let (first, last) = opts.period.unwrap_or((first, last));
     use crate::monthly::month_index;
-    let windows = monthly.into_windows(month_index(first.0, first.1), month_index(last.0, last.1));
+    let (from, to) = (month_index(first.0, first.1), month_index(last.0, last.1));
+    crate::monthly::check_size(
+        data.persons.len(),
+        data.panel.departments.len(),
+        (to - from + 1) as i64,
+    )
+    .map_err(|m| invalid("services", m))?;
+    let windows = monthly.into_windows(from, to);
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "windows built");
     let departments: Vec<String> = data.panel.departments.clone();
     Ok(Prepared {

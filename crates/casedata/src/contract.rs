@@ -16,6 +16,9 @@ use std::collections::HashMap;
 /// The smallest disclosure threshold som accepts.
 pub const MIN_DISCLOSURE_THRESHOLD: usize = 5;
 
+/// The most different values of a category (segments, states) a table may hold.
+pub const MAX_CATEGORIES: usize = 1_000;
+
 /// Problems listed before the rest are only counted.
 pub const MAX_LISTED_ERRORS: usize = 50;
 
@@ -244,6 +247,20 @@ pub fn shown_id(id: &str) -> String {
     }
 }
 
+/// A cell's value as a message may quote it: in quotes and at most 40 characters, or not at
+/// all when any part of it looks like a CPR number. Every message that quotes a value of case
+/// data quotes it through here.
+pub fn shown_value(v: &str) -> String {
+    if crate::cpr::contains_cpr_like(v) {
+        return "<a value like a CPR number, not shown>".to_string();
+    }
+    let mut cut: String = v.chars().take(40).collect();
+    if cut.len() < v.len() {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}
+
 /// Map a table's headers to the contract's columns: contract name → header in the file.
 pub fn map_columns(
     headers: &[String],
@@ -352,20 +369,26 @@ impl Persons {
 
 /// Text values of a column (any dtype is rendered as text), for the slow, careful path.
 pub fn text_values(df: &DataFrame, name: &str) -> Vec<Option<String>> {
-    let Ok(c) = df.column(name) else {
-        return vec![None; df.height()];
-    };
-    let s = c.as_materialized_series();
-    match s.str() {
-        Ok(ca) => ca.iter().map(|v| v.map(str::to_string)).collect(),
-        Err(_) => match s.cast(&DataType::String) {
-            Ok(cast) => cast
-                .str()
-                .map(|ca| ca.iter().map(|v| v.map(str::to_string)).collect())
-                .unwrap_or_else(|_| vec![None; df.height()]),
-            Err(_) => vec![None; df.height()],
-        },
+    match df
+        .column(name)
+        .ok()
+        .and_then(|c| text(c.as_materialized_series()))
+    {
+        Some(ca) => ca.iter().map(|v| v.map(str::to_string)).collect(),
+        None => vec![None; df.height()],
     }
+}
+
+/// A column as text, whatever its type: text as it is; dates (Parquet's `Date32`, what pandas,
+/// polars and R write) as `YYYY-MM-DD`; timestamps as the date they fall on; numbers and
+/// flags as they print. The contract's checks then parse the text.
+pub fn text(s: &Series) -> Option<StringChunked> {
+    let cast = match s.dtype() {
+        DataType::String => return s.str().ok().cloned(),
+        DataType::Datetime(_, _) => s.cast(&DataType::Date).ok()?.cast(&DataType::String),
+        _ => s.cast(&DataType::String),
+    };
+    cast.ok()?.str().ok().cloned()
 }
 
 /// Identifier index: id text → person index. Ids that are canonical integers are also
@@ -457,17 +480,31 @@ pub fn read_persons(
                     ),
                 );
             }
-            let m = mun[i]
-                .as_deref()
-                .and_then(|s| s.trim().parse::<u16>().ok())
+            let code = mun[i].as_deref().map(str::trim).unwrap_or("");
+            // A code with a leading zero (`0751`, as the CPR register writes it) is not read as
+            // another number silently: the message says how to write it.
+            let m = code
+                .parse::<u16>()
+                .ok()
+                .filter(|_| !(code.len() > 1 && code.starts_with('0')))
                 .filter(|m| municipalities.is_empty() || municipalities.contains(m));
-            if m.is_none() {
+            if m.is_none() && code.len() > 1 && code.starts_with('0') {
+                bad(
+                    "municipality",
+                    format!(
+                        "expected a three-digit municipality code (kommunekode), found {}; \
+                         write it without the leading zero ({})",
+                        shown_value(code),
+                        code.trim_start_matches('0')
+                    ),
+                );
+            } else if m.is_none() {
                 bad(
                     "municipality",
                     format!(
                         "expected a three-digit municipality code (kommunekode) of \
-                         datasets/reference/municipalities.csv, found {:?}",
-                        mun[i].as_deref().unwrap_or("")
+                         datasets/reference/municipalities.csv, found {}",
+                        shown_value(mun[i].as_deref().unwrap_or(""))
                     ),
                 );
             }
@@ -479,8 +516,8 @@ pub fn read_persons(
                 bad(
                     "birth_year",
                     format!(
-                        "expected a year, found {:?}",
-                        by[i].as_deref().unwrap_or("")
+                        "expected a year, found {}",
+                        shown_value(by[i].as_deref().unwrap_or(""))
                     ),
                 );
             }
@@ -489,17 +526,38 @@ pub fn read_persons(
                 bad(
                     "sex",
                     format!(
-                        "expected F or M (K), found {:?}",
-                        sex[i].as_deref().unwrap_or("")
+                        "expected F or M (K), found {}",
+                        shown_value(sex[i].as_deref().unwrap_or(""))
                     ),
                 );
             }
-            let sg = seg[i].as_deref().map(str::trim).filter(|s| !s.is_empty());
-            if sg.is_none() {
-                bad(
+            let mut sg = seg[i].as_deref().map(str::trim).filter(|s| !s.is_empty());
+            match sg {
+                None => bad(
                     "segment",
                     "is empty; expected the target-group segment".into(),
-                );
+                ),
+                // A label is shown in reports: never one that looks like a CPR number.
+                Some(s) if crate::cpr::contains_cpr_like(s) => {
+                    bad(
+                        "segment",
+                        "holds a value like a CPR number (not shown); expected the \
+                         target-group segment"
+                            .into(),
+                    );
+                    sg = None;
+                }
+                Some(s) if !segment_ix.contains_key(s) && segment_ix.len() >= MAX_CATEGORIES => {
+                    bad(
+                        "segment",
+                        format!(
+                            "a segment beyond the first {MAX_CATEGORIES} different ones; a \
+                             segment names a target group"
+                        ),
+                    );
+                    sg = None;
+                }
+                Some(_) => {}
             }
             let lv = match lvl[i].as_deref().map(str::trim) {
                 None | Some("") => 0,
@@ -508,7 +566,7 @@ pub fn read_persons(
                     _ => {
                         bad(
                             "coordination_level",
-                            format!("expected 1, 2 or 3 (or empty), found {s:?}"),
+                            format!("expected 1, 2 or 3 (or empty), found {}", shown_value(s)),
                         );
                         0
                     }
@@ -519,8 +577,8 @@ pub fn read_persons(
                 bad(
                     "participant",
                     format!(
-                        "expected a yes/no value (1/0, true/false, ja/nej), found {:?}",
-                        part[i].as_deref().unwrap_or("")
+                        "expected a yes/no value (1/0, true/false, ja/nej), found {}",
+                        shown_value(part[i].as_deref().unwrap_or(""))
                     ),
                 );
             }
@@ -531,7 +589,10 @@ pub fn read_persons(
                     None => {
                         bad(
                             "start_date",
-                            format!("expected a date (DD-MM-YYYY or YYYY-MM-DD), found {s:?}"),
+                            format!(
+                                "expected a date (DD-MM-YYYY or YYYY-MM-DD), found {}",
+                                shown_value(s)
+                            ),
                         );
                         None
                     }

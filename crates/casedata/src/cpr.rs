@@ -27,6 +27,21 @@ pub fn looks_like_cpr(s: &str) -> bool {
             .any(|c| d >= 1 && d <= days_in_month(c + y as i32, m))
 }
 
+/// Whether any part of `s` looks like a CPR number (ten digits, or six, a dash and four, that
+/// make a date), alone or inside other text.
+pub fn contains_cpr_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len()).any(|i| {
+        let starts = i == 0 || !b[i - 1].is_ascii_digit();
+        starts
+            && [10usize, 11].iter().any(|&n| {
+                i + n <= b.len()
+                    && (i + n == b.len() || !b[i + n].is_ascii_digit())
+                    && std::str::from_utf8(&b[i..i + n]).is_ok_and(looks_like_cpr)
+            })
+    })
+}
+
 /// HMAC-SHA-256 (RFC 2104).
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     const BLOCK: usize = 64;

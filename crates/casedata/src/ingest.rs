@@ -28,17 +28,13 @@ pub fn ingest(
     opts: &Options,
 ) -> Result<CaseData> {
     if opts.disclosure_threshold < MIN_DISCLOSURE_THRESHOLD {
-        return Err(Error::Invalid(vec![Diagnostic {
-            file: String::new(),
-            line: None,
-            column: None,
-            field: "disclosure_threshold".into(),
-            row: None,
-            message: format!(
+        return Err(Error::Invalid(vec![Diagnostic::option(
+            "--disclosure-threshold",
+            format!(
                 "the disclosure threshold is {}; it can be raised, never set below {}",
                 opts.disclosure_threshold, MIN_DISCLOSURE_THRESHOLD
             ),
-        }]));
+        )]));
     }
     let mut problems = Problems::default();
     let clock = std::time::Instant::now();

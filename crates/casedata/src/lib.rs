@@ -17,6 +17,7 @@
 pub mod cpr;
 pub mod frame;
 pub mod fxhash;
+pub mod guard;
 pub mod parse;
 pub mod read;
 

@@ -44,6 +44,29 @@ pub struct MonthlyPanel {
     dense: Option<Dense>,
 }
 
+/// The most memory the monthly amounts of one data set may take (person × department × month,
+/// 4 bytes each): 16 GiB.
+pub const MAX_BYTES: u64 = 16 << 30;
+
+/// Check that the monthly amounts of `persons` persons in `departments` departments over
+/// `months` months fit in [`MAX_BYTES`]; else what they would need, for the message.
+pub fn check_size(persons: usize, departments: usize, months: i64) -> Result<(), String> {
+    let bytes = (persons as u64)
+        .saturating_mul(departments as u64)
+        .saturating_mul(months.max(0) as u64)
+        .saturating_mul(4);
+    if bytes <= MAX_BYTES {
+        return Ok(());
+    }
+    Err(format!(
+        "the monthly amounts of {persons} persons in {departments} departments over {months} \
+         months would need {:.1} GiB, more than the {} GiB som allows; declare the period to \
+         estimate from (--from and --to, or `period` in dataset.toml)",
+        bytes as f64 / (1u64 << 30) as f64,
+        MAX_BYTES >> 30
+    ))
+}
+
 impl MonthlyPanel {
     pub fn new(persons: usize, departments: usize) -> MonthlyPanel {
         MonthlyPanel {

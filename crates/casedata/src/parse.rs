@@ -88,8 +88,12 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
+/// The years a date or period of case data may fall in (as a birth year).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+
 fn valid(y: i32, m: u32, d: u32) -> Option<Ymd> {
-    ((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)).then_some((y, m, d))
+    (YEARS.contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m))
+        .then_some((y, m, d))
 }
 
 /// Parse a date: `YYYY-MM-DD`, `DD-MM-YYYY`, `DD.MM.YYYY` or `DD/MM/YYYY` (an ISO date-time's
@@ -134,7 +138,7 @@ pub fn period(s: &str) -> Option<(i32, u32)> {
         [a] if a.len() == 6 => (n(&a[..4])?, n(&a[4..])?),
         _ => return None,
     };
-    ((1..=12).contains(&m)).then_some((y as i32, m))
+    (YEARS.contains(&(y as i32)) && (1..=12).contains(&m)).then_some((y as i32, m))
 }
 
 /// Parse a boolean: 1/0, true/false, ja/nej, yes/no, j/n, y/n, x/empty is not accepted.

@@ -121,7 +121,10 @@ impl TableReader {
             .unwrap_or_default();
         match ext.as_str() {
             "csv" | "txt" | "tsv" => open_csv(path, opts),
-            "parquet" | "pq" => open_parquet(path, opts),
+            "parquet" | "pq" => {
+                som_files::check_input(path, som_files::PARQUET)?;
+                open_parquet(path, opts)
+            }
             "xlsx" | "xlsm" | "xls" | "ods" => open_excel(path, sheet),
             other => Err(read_err(
                 path,
@@ -165,11 +168,13 @@ impl TableReader {
                 };
                 *next += 1;
                 let f = std::fs::File::open(&*path).map_err(|e| io_err(path, e))?;
-                let df = ParquetReader::new(f)
-                    .with_columns(Some(columns.to_vec()))
-                    .with_slice(Some((offset, len)))
-                    .finish()
-                    .map_err(|e| read_err(path, e))?;
+                let df = crate::guard::guarded(path, "Parquet file", || {
+                    ParquetReader::new(f)
+                        .with_columns(Some(columns.to_vec()))
+                        .with_slice(Some((offset, len)))
+                        .finish()
+                        .map_err(|e| read_err(path, e))
+                })?;
                 Ok(Some((offset + 1, df)))
             }
         }
@@ -230,10 +235,16 @@ fn open_parquet(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
     let hashing = Some(std::thread::spawn(move || file_sha256(&hash_path)));
     let (sha256, bytes) = (String::new(), 0);
     let f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
-    let mut reader = ParquetReader::new(f);
-    let schema = reader.schema().map_err(|e| read_err(path, e))?;
-    let headers: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-    let meta = reader.get_metadata().map_err(|e| read_err(path, e))?;
+    let (headers, meta) = crate::guard::guarded(path, "Parquet file", || {
+        let mut reader = ParquetReader::new(f);
+        let schema = reader.schema().map_err(|e| read_err(path, e))?;
+        let headers: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        let meta = reader
+            .get_metadata()
+            .map_err(|e| read_err(path, e))?
+            .clone();
+        Ok((headers, meta))
+    })?;
     let target = opts.batch_rows.unwrap_or(250_000).max(1);
     let mut slices = Vec::new();
     let (mut start, mut len) = (0usize, 0usize);
@@ -288,10 +299,47 @@ pub fn decode_cp1252(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Decode a text file: UTF-8 (a byte-order mark is dropped) or Windows-1252.
+/// UTF-16 text (little- or big-endian) with its byte-order mark, as Excel writes "Unicode
+/// text"; or without one, when every other byte of the start is 0 (ASCII in UTF-16).
+fn utf16(bytes: &[u8]) -> Option<(bool, &[u8], &'static str)> {
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return Some((true, rest, "utf-16le with BOM"));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return Some((false, rest, "utf-16be with BOM"));
+    }
+    let head = &bytes[..bytes.len().min(200) & !1];
+    if head.len() >= 4 {
+        let (even, odd): (Vec<u8>, Vec<u8>) = head.chunks(2).map(|c| (c[0], c[1])).unzip();
+        let zeros = |v: &[u8]| v.iter().filter(|&&b| b == 0).count() * 10 >= v.len() * 9;
+        if zeros(&odd) && !zeros(&even) {
+            return Some((true, bytes, "utf-16le"));
+        }
+        if zeros(&even) && !zeros(&odd) {
+            return Some((false, bytes, "utf-16be"));
+        }
+    }
+    None
+}
+
+/// Decode a text file: UTF-8 (a byte-order mark is dropped), UTF-16 (with its byte-order mark,
+/// or recognised by its zero bytes) or Windows-1252.
 pub fn decode_text(bytes: Vec<u8>, force_1252: Option<bool>) -> (String, &'static str) {
     if force_1252 == Some(true) {
         return (decode_cp1252(&bytes), "windows-1252");
+    }
+    if let Some((le, rest, name)) = utf16(&bytes) {
+        let units = rest.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        let text = char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect();
+        return (text, name);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return (String::from_utf8_lossy(rest).into_owned(), "utf-8 with BOM");
@@ -323,7 +371,7 @@ pub fn detect_separator(header: &str) -> u8 {
 }
 
 fn open_csv(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
-    let raw = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let raw = som_files::read_bytes(path, som_files::CSV)?;
     let sha256 = som_core::source::hex(&Sha256::digest(&raw));
     let bytes = raw.len() as u64;
     let (text, encoding) = decode_text(raw, opts.windows_1252);
@@ -333,13 +381,17 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
         .with_separator(sep)
         .with_missing_is_null(true)
         .with_truncate_ragged_lines(false);
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(parse)
-        .into_reader_with_file_handle(std::io::Cursor::new(text.into_bytes()))
-        .finish()
-        .map_err(|e| read_err(path, format!("not a readable CSV file: {e}")))?;
+    let df = crate::guard::guarded(path, "CSV file", || {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_parse_options(parse)
+            .into_reader_with_file_handle(std::io::Cursor::new(text.as_bytes()))
+            .finish()
+            // Never the parser's own message: it quotes the rows it could not read, personal
+            // data included.
+            .map_err(|_| read_err(path, csv_problem(&text, sep)))
+    })?;
     let headers = df
         .get_column_names()
         .iter()
@@ -366,6 +418,76 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
     })
 }
 
+/// Why a CSV text cannot be read, in som's words and without quoting it: the first data row
+/// whose number of fields differs from the header's, or a quoted field never closed.
+pub fn csv_problem(text: &str, sep: u8) -> String {
+    let sep = sep as char;
+    let (mut row, mut fields, mut quoted, mut at_start) = (0usize, 1usize, false, true);
+    let mut expected = None;
+    let mut opened_at = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted => {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            }
+            '"' if at_start => {
+                quoted = true;
+                opened_at = row;
+            }
+            c if quoted => {
+                let _ = c;
+            }
+            c if c == sep => {
+                fields += 1;
+                at_start = true;
+                continue;
+            }
+            '\n' => {
+                match expected {
+                    None => expected = Some(fields),
+                    Some(n) if n != fields => {
+                        return format!(
+                            "row {row}: expected {n} fields, as the header has, found {fields} \
+                             (separator `{}`)",
+                            if sep == '\t' {
+                                "tab".to_string()
+                            } else {
+                                sep.to_string()
+                            }
+                        );
+                    }
+                    _ => {}
+                }
+                row += 1;
+                fields = 1;
+                at_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        at_start = false;
+    }
+    if quoted {
+        return if opened_at == 0 {
+            "the header: a quoted field is never closed (a `\"` too many or too few)".into()
+        } else {
+            format!("row {opened_at}: a quoted field is never closed (a `\"` too many or too few)")
+        };
+    }
+    if let Some(n) = expected
+        && fields != n
+        && !text.ends_with('\n')
+    {
+        return format!("row {row}: expected {n} fields, as the header has, found {fields}");
+    }
+    "not a CSV table som can read (check the separator and the encoding)".into()
+}
+
 /// Excel serial day (1900 date system) to an ISO date.
 fn excel_date(serial: f64) -> Option<String> {
     // Days since 1970-01-01 = serial − 25,569 (Excel's 1900 system, after its 1900 leap bug).
@@ -388,10 +510,142 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// What an Excel workbook may unpack to: each part, and all of them together, in bytes. A
+/// workbook is zipped XML; a small file can unpack to gigabytes (one shared string of 1 GiB in
+/// a 1 MB file), so the sizes are checked before a part is read, and the zip reader stops at a
+/// part's declared size should it lie.
+pub const EXCEL_PART_BYTES: u64 = 256 << 20;
+pub const EXCEL_UNPACKED_BYTES: u64 = 1 << 30;
+/// The longest text in one cell (Excel's own limit), in characters.
+pub const EXCEL_CELL_CHARS: usize = 32_767;
+/// Rows and columns of a sheet (Excel's own limits), and cells read from one sheet.
+pub const EXCEL_ROWS: u32 = 1_048_576;
+pub const EXCEL_COLUMNS: u32 = 16_384;
+pub const EXCEL_CELLS: u64 = 100_000_000;
+
+/// Check what a zipped workbook unpacks to before anything is unpacked: every part within
+/// [`EXCEL_PART_BYTES`], all within [`EXCEL_UNPACKED_BYTES`], and a shared-string table that
+/// does not announce more strings than its size can hold (the reader reserves room for them).
+fn check_zip(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Read;
+    let mut zip = ::zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| read_err(path, format!("not a readable Excel workbook (.xlsx): {e}")))?;
+    let mut total = 0u64;
+    let mut shared = None;
+    for i in 0..zip.len() {
+        let e = zip
+            .by_index_raw(i)
+            .map_err(|e| read_err(path, format!("not a readable Excel workbook: {e}")))?;
+        let name = e.name().map(|n| n.to_string()).unwrap_or_default();
+        if e.size() > EXCEL_PART_BYTES {
+            return Err(read_err(
+                path,
+                format!(
+                    "its part `{name}` unpacks to {} bytes; som reads parts of at most {} \
+                     bytes (save the table as CSV or Parquet)",
+                    e.size(),
+                    EXCEL_PART_BYTES
+                ),
+            ));
+        }
+        total = total.saturating_add(e.size());
+        if name.to_ascii_lowercase().ends_with("sharedstrings.xml") {
+            shared = Some((i, e.size()));
+        }
+    }
+    if total > EXCEL_UNPACKED_BYTES {
+        return Err(read_err(
+            path,
+            format!(
+                "it unpacks to {total} bytes; som reads workbooks of at most \
+                 {EXCEL_UNPACKED_BYTES} bytes unpacked (save the table as CSV or Parquet)"
+            ),
+        ));
+    }
+    if let Some((i, size)) = shared {
+        let mut head = Vec::new();
+        zip.by_index(i)
+            .and_then(|f| Ok(f.take(4096).read_to_end(&mut head)?))
+            .map_err(|e| read_err(path, format!("not a readable Excel workbook: {e}")))?;
+        let head = String::from_utf8_lossy(&head);
+        // Each string takes at least `<si><t/></si>`: 12 bytes.
+        for attr in ["uniqueCount=\"", "count=\""] {
+            let n = head.find(attr).and_then(|at| {
+                let digits: String = head[at + attr.len()..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.parse::<u64>().ok()
+            });
+            if n.is_some_and(|n| n > size / 12 + 1) {
+                return Err(read_err(
+                    path,
+                    "its shared-string table announces more strings than it holds; \
+                     not a workbook som reads",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One cell's value as text (the contract's columns are read as text, then parsed).
+fn cell_text(path: &Path, row: u32, value: &calamine::DataRef<'_>) -> Result<Option<String>> {
+    use calamine::DataRef;
+    let text = match value {
+        DataRef::Empty => None,
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.clone()),
+        DataRef::SharedString(s) => Some(s.to_string()),
+        DataRef::Float(f) => Some(format!("{f}")),
+        DataRef::Int(i) => Some(i.to_string()),
+        DataRef::Bool(b) => Some(b.to_string()),
+        DataRef::DateTime(dt) => excel_date(dt.as_f64()),
+        DataRef::Error(e) => Some(e.to_string()),
+    };
+    match text {
+        Some(t) if t.chars().count() > EXCEL_CELL_CHARS => Err(read_err(
+            path,
+            format!(
+                "row {}: a cell holds more than {EXCEL_CELL_CHARS} characters (Excel's own \
+                 limit); not a table som reads",
+                row + 1
+            ),
+        )),
+        Some(t) if t.trim().is_empty() => Ok(None),
+        t => Ok(t),
+    }
+}
+
 fn open_excel(path: &Path, sheet: &str) -> Result<TableReader> {
-    use calamine::{Data, Reader, open_workbook_auto};
-    let (sha256, bytes) = file_sha256(path)?;
-    let mut wb = open_workbook_auto(path).map_err(|e| read_err(path, e))?;
+    let is_xlsx = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx") || e.eq_ignore_ascii_case("xlsm"));
+    if !is_xlsx {
+        return Err(read_err(
+            path,
+            "som reads Excel workbooks as .xlsx; save this one as .xlsx (or CSV)",
+        ));
+    }
+    let raw = som_files::read_bytes(path, som_files::EXCEL)?;
+    let sha256 = som_core::source::hex(&Sha256::digest(&raw));
+    let bytes = raw.len() as u64;
+    check_zip(path, &raw)?;
+    crate::guard::guarded(path, "Excel workbook", || {
+        excel_table(path, sheet, raw, sha256, bytes)
+    })
+}
+
+/// The table of a workbook whose parts were checked ([`check_zip`]): `sheet`, or the first.
+fn excel_table(
+    path: &Path,
+    sheet: &str,
+    raw: Vec<u8>,
+    sha256: String,
+    bytes: u64,
+) -> Result<TableReader> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(raw))
+        .map_err(|e| read_err(path, format!("not a readable Excel workbook: {e}")))?;
     let names = wb.sheet_names();
     let chosen = names
         .iter()
@@ -399,30 +653,62 @@ fn open_excel(path: &Path, sheet: &str) -> Result<TableReader> {
         .or_else(|| names.first())
         .cloned()
         .ok_or_else(|| read_err(path, "the workbook has no sheets"))?;
-    let range = wb.worksheet_range(&chosen).map_err(|e| read_err(path, e))?;
-    let mut rows = range.rows();
-    let headers: Vec<String> = rows
-        .next()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .unwrap_or_default();
-    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); headers.len()];
-    let mut n = 0;
-    for r in rows {
-        n += 1;
-        for (j, col) in cols.iter_mut().enumerate() {
-            let v = match r.get(j) {
-                None | Some(Data::Empty) => None,
-                Some(Data::String(s)) if s.trim().is_empty() => None,
-                Some(Data::String(s)) => Some(s.clone()),
-                Some(Data::Float(f)) => Some(format!("{f}")),
-                Some(Data::Int(i)) => Some(i.to_string()),
-                Some(Data::Bool(b)) => Some(b.to_string()),
-                Some(Data::DateTime(dt)) => excel_date(dt.as_f64()),
-                Some(Data::DateTimeIso(s)) => Some(s.clone()),
-                Some(other) => Some(other.to_string()),
-            };
-            col.push(v);
+    let mut cells = wb
+        .worksheet_cells_reader(&chosen)
+        .map_err(|e| read_err(path, format!("sheet `{chosen}`: {e}")))?;
+    // Cells arrive row by row, left to right; the first row holds the headers, and the table
+    // starts at its first cell's column.
+    let mut headers: Vec<String> = Vec::new();
+    let mut cols: Vec<Vec<Option<String>>> = Vec::new();
+    let mut first: Option<(u32, u32)> = None;
+    let mut rows = 0usize;
+    let mut count = 0u64;
+    while let Some(cell) = cells
+        .next_cell()
+        .map_err(|e| read_err(path, format!("sheet `{chosen}`: {e}")))?
+    {
+        let (r, c) = cell.get_position();
+        count += 1;
+        if r >= EXCEL_ROWS || c >= EXCEL_COLUMNS || count > EXCEL_CELLS {
+            return Err(read_err(
+                path,
+                format!(
+                    "sheet `{chosen}` goes beyond {EXCEL_ROWS} rows, {EXCEL_COLUMNS} columns \
+                     or {EXCEL_CELLS} cells; not a table som reads"
+                ),
+            ));
         }
+        let value = cell_text(path, r, cell.get_value())?;
+        let (top, left) = *first.get_or_insert((r, c));
+        if c < left {
+            continue;
+        }
+        let c = (c - left) as usize;
+        if r == top {
+            if headers.len() <= c {
+                headers.resize(c + 1, String::new());
+            }
+            headers[c] = value.unwrap_or_default();
+            continue;
+        }
+        if cols.len() < headers.len() {
+            cols.resize(headers.len(), Vec::new());
+        }
+        // Data rows: a column beyond the headers has no name and is not read.
+        let row = (r - top) as usize;
+        if row > rows {
+            rows = row;
+        }
+        if let Some(col) = cols.get_mut(c) {
+            if col.len() < row - 1 {
+                col.resize(row - 1, None);
+            }
+            col.push(value);
+        }
+    }
+    cols.resize(headers.len(), Vec::new());
+    for col in &mut cols {
+        col.resize(rows, None);
     }
     let columns: Vec<Column> = headers
         .iter()
@@ -441,7 +727,7 @@ fn open_excel(path: &Path, sheet: &str) -> Result<TableReader> {
             sha256,
         },
         headers,
-        rows: n,
+        rows,
         inner: Inner::Whole(Some(df)),
         hashing: None,
     })
@@ -457,7 +743,8 @@ pub struct Located {
     pub spec: Option<(DatasetSpec, som_core::source::Source)>,
 }
 
-const TABLE_EXTENSIONS: &[&str] = &["parquet", "csv", "xlsx"];
+// `.xls` and `.ods` are found too, to be told to be saved as `.xlsx`.
+const TABLE_EXTENSIONS: &[&str] = &["parquet", "csv", "xlsx", "xlsm", "xls", "ods"];
 
 fn table_kind(path: &Path) -> Option<&'static str> {
     let stem = path.file_stem()?.to_string_lossy().to_lowercase();
@@ -497,9 +784,14 @@ pub fn locate(cases: &[PathBuf]) -> Result<Located> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
     {
-        use calamine::{Reader, open_workbook_auto};
-        let wb = open_workbook_auto(book).map_err(|e| read_err(book, e))?;
-        let sheets: Vec<String> = wb.sheet_names().iter().map(|s| s.to_lowercase()).collect();
+        use calamine::Reader;
+        let raw = som_files::read_bytes(book, som_files::EXCEL)?;
+        check_zip(book, &raw)?;
+        let sheets: Vec<String> = crate::guard::guarded(book, "Excel workbook", || {
+            let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(raw))
+                .map_err(|e| read_err(book, format!("not a readable Excel workbook: {e}")))?;
+            Ok(wb.sheet_names().iter().map(|s| s.to_lowercase()).collect())
+        })?;
         let has = |t: &str| sheets.iter().any(|s| s == t);
         if !(has("persons") && has("services")) {
             return Err(not_found(
@@ -580,7 +872,7 @@ pub fn locate(cases: &[PathBuf]) -> Result<Located> {
 
 /// Read a pseudonymisation key file (its trimmed contents).
 pub fn read_key_file(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let bytes = som_files::read_bytes(path, som_files::KEY)?;
     let text = String::from_utf8_lossy(&bytes);
     Ok(text.trim().as_bytes().to_vec())
 }

@@ -26,6 +26,31 @@ fn count(key: String, persons: u64, threshold: usize) -> Count {
     }
 }
 
+/// The label of the group that gathers rare and unshowable categories.
+pub const OTHER: &str =
+    "(other categories, each with fewer persons than the threshold or not shown)";
+
+/// Counts of persons by a category read from case data (a segment, a state). A label is shown
+/// only when at least `threshold` persons have it and no part of it looks like a CPR number: a
+/// label is data, and a rare one can point at a person. The others are gathered in one row,
+/// [`OTHER`], its count suppressed in turn when it is small. Shown labels keep their order.
+fn category_counts(labels: impl Iterator<Item = (String, u64)>, threshold: usize) -> Vec<Count> {
+    let mut shown = Vec::new();
+    let (mut other, mut others) = (0u64, 0usize);
+    for (label, n) in labels {
+        if n >= threshold as u64 && !crate::cpr::contains_cpr_like(&label) {
+            shown.push(count(label, n, threshold));
+        } else if n > 0 {
+            other += n;
+            others += 1;
+        }
+    }
+    if others > 0 {
+        shown.push(count(OTHER.to_string(), other, threshold));
+    }
+    shown
+}
+
 /// Coverage of one department.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DepartmentCoverage {
@@ -119,16 +144,17 @@ pub fn build(
     let n = persons.len() as u64;
     let participants = persons.participant.iter().filter(|&&p| p).count() as u64;
     let small = |x: u64| x > 0 && x < t as u64;
-    let mut by_segment: Vec<Count> = persons
+    let mut segments: Vec<(String, u64)> = persons
         .segments
         .iter()
         .enumerate()
         .map(|(i, s)| {
             let c = persons.segment.iter().filter(|&&g| g as usize == i).count() as u64;
-            count(s.clone(), c, t)
+            (s.clone(), c)
         })
         .collect();
-    by_segment.sort_by(|a, b| a.key.cmp(&b.key));
+    segments.sort_by(|a, b| a.0.cmp(&b.0));
+    let by_segment = category_counts(segments.into_iter(), t);
     let by_coordination_level = (0..=3u8)
         .map(|l| {
             let c = persons
@@ -257,12 +283,7 @@ pub fn build(
         StatesReport {
             rows: s.rows.len() as u64,
             columns: s.columns.clone(),
-            by_state: s
-                .names
-                .iter()
-                .zip(per_state)
-                .map(|(name, n)| count(name.clone(), n, t))
-                .collect(),
+            by_state: category_counts(s.names.iter().cloned().zip(per_state), t),
         }
     });
     QualityReport {

@@ -6,13 +6,14 @@
 
 use crate::contract::{
     IdIndex, Options, Persons, Problems, Reference, SERVICES, STATES, TableKind, map_columns,
-    shown_id,
+    shown_id, shown_value,
 };
 use crate::monthly::{MonthlyPanel, month_index};
 use crate::panel::Panel;
 use crate::parse::{self, DecimalMark};
 use crate::read::TableReader;
 use polars::prelude::*;
+use som_core::domain::MAX_MAGNITUDE;
 use som_core::error::Result;
 use std::collections::{BTreeMap, HashMap};
 
@@ -129,7 +130,7 @@ fn numbers(
                             file,
                             Some(first + i),
                             column,
-                            format!("expected a number, found {s:?}"),
+                            format!("expected a number, found {}", shown_value(s)),
                         );
                         out.push(f64::NAN);
                     }
@@ -180,11 +181,7 @@ fn integers(df: &DataFrame, name: Option<&String>) -> Option<Vec<Option<i64>>> {
 
 /// A column as text (cast when it is not), to iterate without allocating per value.
 fn str_column(df: &DataFrame, name: &str) -> Option<StringChunked> {
-    let s = df.column(name).ok()?.as_materialized_series();
-    match s.str() {
-        Ok(ca) => Some(ca.clone()),
-        Err(_) => s.cast(&DataType::String).ok()?.str().ok().cloned(),
-    }
+    crate::contract::text(df.column(name).ok()?.as_materialized_series())
 }
 
 /// `YYYY-MM` fast, anything else through the general parser.
@@ -201,7 +198,7 @@ fn fast_period(s: &str) -> Option<(i32, u32)> {
             + (b[2] - b'0') as i32 * 10
             + (b[3] - b'0') as i32;
         let m = (b[5] - b'0') as u32 * 10 + (b[6] - b'0') as u32;
-        return (1..=12).contains(&m).then_some((y, m));
+        return (parse::YEARS.contains(&y) && (1..=12).contains(&m)).then_some((y, m));
     }
     parse::period(s)
 }
@@ -243,6 +240,14 @@ pub fn read_services(
     let map = reference.departments;
     let departments: Vec<String> = map.departments.iter().map(|d| d.id.clone()).collect();
     let mut panel = Panel::new(persons.len(), departments.clone());
+    if opts.monthly
+        && let Some(((fy, fm), (ty, tm))) = opts.period
+    {
+        let months = (month_index(ty, tm) - month_index(fy, fm) + 1) as i64;
+        crate::monthly::check_size(persons.len(), departments.len(), months).map_err(|m| {
+            som_core::Error::Invalid(vec![som_core::Diagnostic::option("--from/--to", m)])
+        })?;
+    }
     let mut monthly = opts.monthly.then(|| match opts.period {
         Some(((fy, fm), (ty, tm))) => MonthlyPanel::with_period(
             persons.len(),
@@ -519,8 +524,16 @@ pub fn read_services(
                 }
             };
             let a = amount[i];
-            if a.is_nan() {
-                if !text_amounts {
+            // NaN, an infinity or beyond the cap on every number read (domain.rs).
+            if a.is_nan() || a.abs() > MAX_MAGNITUDE {
+                if !a.is_nan() {
+                    problems.push(
+                        &file,
+                        Some(row),
+                        "amount",
+                        format!("is {a}; expected an amount in kr. of at most 10^15"),
+                    );
+                } else if !text_amounts {
                     problems.push(
                         &file,
                         Some(row),
@@ -546,6 +559,15 @@ pub fn read_services(
                 .map(|u| u[i])
                 .filter(|u| !u.is_nan())
                 .unwrap_or(0.0);
+            if u.abs() > MAX_MAGNITUDE {
+                problems.push(
+                    &file,
+                    Some(row),
+                    "units",
+                    format!("is {u}; expected a number of units of at most 10^15"),
+                );
+                continue;
+            }
             if let Some(msg) = outside_period(opts, ym) {
                 problems.push(&file, Some(row), "period", msg);
                 continue;
@@ -661,8 +683,8 @@ fn packed_periods(
 fn period_problem(period: Option<&StringChunked>, i: usize) -> String {
     match period {
         Some(ca) => format!(
-            "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), found {:?}",
-            ca.get(i).unwrap_or("")
+            "expected a date (DD-MM-YYYY or YYYY-MM-DD) or a year-month (YYYY-MM), found {}",
+            shown_value(ca.get(i).unwrap_or(""))
         ),
         None => "expected a year (1900–2100) and a month (1–12)".into(),
     }
@@ -911,6 +933,28 @@ pub fn read_states(
             bits[p as usize] |= bit;
             let si = match state_ix.get(s) {
                 Some(&si) => si,
+                // A label is shown in reports: never one that looks like a CPR number.
+                None if crate::cpr::contains_cpr_like(s) => {
+                    problems.push(
+                        &file,
+                        Some(row),
+                        "state",
+                        "holds a value like a CPR number (not shown); expected a state".into(),
+                    );
+                    continue;
+                }
+                None if state_ix.len() >= crate::contract::MAX_CATEGORIES => {
+                    problems.push(
+                        &file,
+                        Some(row),
+                        "state",
+                        format!(
+                            "a state beyond the first {} different ones",
+                            crate::contract::MAX_CATEGORIES
+                        ),
+                    );
+                    continue;
+                }
                 None => {
                     let si = state_ix.len() as u16;
                     state_ix.insert(s.to_string(), si);

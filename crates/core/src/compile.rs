@@ -17,47 +17,8 @@ use std::collections::HashMap;
 mod budget;
 mod states;
 
-// The allowed range of a numeric input is the model's `Domain`, recorded with each θ slot.
-use crate::model::Domain as Range;
-
-/// The checks of a value, and of a distribution's support, against an input's range.
-trait Checks {
-    fn check_support(self, lo: f64, hi: f64) -> Option<&'static str>;
-    fn check(self, v: f64) -> Option<&'static str>;
-}
-
-impl Checks for Range {
-    /// Whether every value a distribution can take (its support `lo..=hi`) is allowed.
-    fn check_support(self, lo: f64, hi: f64) -> Option<&'static str> {
-        match self {
-            Range::Any => None,
-            Range::NonNegative | Range::Positive if lo < 0.0 => Some(
-                "the input must not go below 0: use a gamma, log-normal, beta, uniform, \
-                 triangular or PERT distribution",
-            ),
-            Range::Positive if lo <= 0.0 && hi <= 0.0 => Some("the input must be above 0"),
-            Range::Share if lo < 0.0 || hi > 1.0 => Some(
-                "a share must stay between 0 and 1: use a beta, or a uniform, triangular or \
-                 PERT distribution within 0–1",
-            ),
-            Range::AboveMinusOne if lo <= -1.0 => {
-                Some("the input must stay above −1: use a bounded distribution")
-            }
-            _ => None,
-        }
-    }
-
-    fn check(self, v: f64) -> Option<&'static str> {
-        match self {
-            Range::Any => None,
-            Range::NonNegative if v < 0.0 => Some("must be 0 or more"),
-            Range::Positive if v <= 0.0 => Some("must be above 0"),
-            Range::Share if !(0.0..=1.0).contains(&v) => Some("must be a share between 0 and 1"),
-            Range::AboveMinusOne if v <= -1.0 => Some("must be above −1"),
-            _ => None,
-        }
-    }
-}
+// The allowed range of a numeric input is its `Domain`, recorded with each θ slot.
+use crate::domain::Domain as Range;
 
 /// Where a line lands: (actor, department, price per unit in the scenario's price year).
 type Target = (usize, usize, f64);
@@ -283,6 +244,16 @@ impl<'a> Builder<'a> {
                 self.diag(
                     path,
                     format!("the distribution can take values from {lo} to {hi}; {msg}"),
+                );
+            } else if let Some(msg) = range.check_moments(dist.mean(), dist.variance().sqrt()) {
+                self.diag(
+                    path,
+                    format!(
+                        "{msg}; this {} has mean {} and standard deviation {}",
+                        dist.name(),
+                        dist.mean(),
+                        dist.variance().sqrt()
+                    ),
                 );
             }
         }
@@ -803,6 +774,14 @@ impl<'a> Builder<'a> {
             );
         }
         let persistence = if let Some(v) = &p.profile {
+            if v.is_empty() {
+                self.diag(
+                    &path.key("profile"),
+                    "is empty, which would make the effect 0 in every year; give the share \
+                     of the effect in each year since onset, e.g. [1.0, 0.8, 0.5], or leave \
+                     `profile` out for a full effect",
+                );
+            }
             let mut slots = Vec::new();
             for (i, x) in v.iter().enumerate() {
                 slots.push(self.param(&path.key("profile").index(i), x, Range::NonNegative));

@@ -26,8 +26,42 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// A problem with an option of a command (or an argument of a library call), named as the
+    /// user gave it: `--draws`, `--reference-population`.
+    pub fn option(option: &str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: "command line".into(),
+            line: None,
+            column: None,
+            field: option.into(),
+            row: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem that belongs to no file or option (a run stopped on request).
+    pub fn general(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: String::new(),
+            line: None,
+            column: None,
+            field: String::new(),
+            row: None,
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.file.is_empty() && self.row.is_none() && self.line.is_none() {
+            return if self.field.is_empty() {
+                write!(f, "{}", self.message)
+            } else {
+                write!(f, "`{}`: {}", self.field, self.message)
+            };
+        }
         write!(f, "{}", self.file)?;
         if let Some(row) = self.row {
             return if self.field.is_empty() {

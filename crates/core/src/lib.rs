@@ -6,7 +6,9 @@
 //!
 //! 1. **diagnostics and numbers**: [`error`] (typed errors, located diagnostics and the hints
 //!    they carry), [`source`] (an input text and how to find a field path in it), [`progress`],
-//!    [`stats`], [`special`], [`lang`], [`builtin`] (the bundled catalogues, compiled in);
+//!    [`stats`], [`special`], [`domain`] (where every number read may lie), [`finite`]
+//!    (every number of a result checked before it is written), [`lang`],
+//!    [`builtin`] (the bundled catalogues, compiled in);
 //! 2. **inputs**: [`dist`], [`param`], [`correlation`], [`scenario`] (with the `[budget]` and
 //!    `[states]` sections), [`catalogue`] (with the refusion rules), [`discount`],
 //!    [`estimates`] (the hand-off from `som estimate`), [`loaded`] (a scenario as read);
@@ -18,7 +20,9 @@
 //!    [`summary`] (a run end to end: [`Run`] and [`Summary`]), [`municipalities`] (one
 //!    scenario over many municipalities).
 
+pub mod domain;
 pub mod error;
+pub mod finite;
 pub mod lang;
 pub mod progress;
 pub mod source;

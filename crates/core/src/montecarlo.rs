@@ -131,6 +131,47 @@ pub trait Reducer: Sync {
     fn name(&self) -> &'static str;
     /// The numbers of every draw of the chunk, draw-major (`[draw][…]`, the same count per draw).
     fn reduce(&self, model: &Model, flows: &Flows) -> Vec<f64>;
+    /// How many numbers it keeps per draw of `model`.
+    fn width(&self, model: &Model) -> usize;
+}
+
+/// The most draws a run may ask for.
+pub const MAX_DRAWS: usize = 10_000_000;
+
+/// What the draws of one run may keep in memory: 4 GiB.
+pub const MAX_DRAWS_BYTES: u64 = 4 << 30;
+
+/// Bytes the draws of `model` keep per draw: five metrics of every group (the total, each
+/// actor and department), the total's cumulative net present value per year, participants and
+/// net outcomes, the drawn value of every uncertain input, and what the reducers keep; and, while
+/// the summary is taken, one more copy of a metric per thread.
+pub fn bytes_per_draw(model: &Model, reducers: &[&dyn Reducer]) -> u64 {
+    let groups = 1 + model.actors.len() + model.departments.len();
+    let uncertain = model.params.iter().filter(|p| p.dist.is_some()).count();
+    let kept: usize = reducers.iter().map(|r| r.width(model)).sum();
+    let numbers =
+        5 * groups + model.horizon() + 2 + uncertain + kept + rayon::current_num_threads();
+    8 * numbers as u64
+}
+
+/// Check that `draws` draws of `model` are within [`MAX_DRAWS`] and keep at most
+/// [`MAX_DRAWS_BYTES`]: the error names the option and the memory the draws would need.
+pub fn check_draws(model: &Model, draws: usize, reducers: &[&dyn Reducer]) -> crate::Result<()> {
+    let per = bytes_per_draw(model, reducers);
+    let fit = (MAX_DRAWS_BYTES / per.max(1)).min(MAX_DRAWS as u64);
+    if draws as u64 <= fit {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    Err(crate::Error::Invalid(vec![crate::Diagnostic::option(
+        "--draws",
+        format!(
+            "{draws} draws would keep about {:.1} GiB of results ({per} bytes a draw for this \
+             scenario); at most {fit} draws fit in the {:.0} GiB som allows a run",
+            gib(per.saturating_mul(draws as u64)),
+            gib(MAX_DRAWS_BYTES)
+        ),
+    )]))
 }
 
 /// Evaluate every draw and keep its metrics, the drawn values of the uncertain inputs and what

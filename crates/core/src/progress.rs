@@ -43,14 +43,9 @@ impl Progress {
     /// `Err` of work stopped on request (whoever asked for the stop throws it away), else `Ok`.
     pub fn check(&self) -> crate::Result<()> {
         if self.stopped() {
-            Err(crate::Error::Invalid(vec![crate::Diagnostic {
-                file: String::new(),
-                line: None,
-                column: None,
-                field: String::new(),
-                row: None,
-                message: "stopped on request".into(),
-            }]))
+            Err(crate::Error::Invalid(vec![crate::Diagnostic::general(
+                "stopped on request",
+            )]))
         } else {
             Ok(())
         }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 
 /// One segment of a field path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
     Key(String),
     Index(usize),
@@ -61,6 +61,37 @@ impl std::fmt::Display for FieldPath {
 pub struct Source {
     pub name: String,
     pub text: String,
+    /// The span of every value by field path, made at the first diagnostic: a
+    /// file with many problems is parsed for them once, not once a problem.
+    spans: std::sync::OnceLock<Option<std::collections::HashMap<Vec<Seg>, std::ops::Range<usize>>>>,
+}
+
+/// The span of every value of `table` and below, by field path.
+fn spans_of(
+    table: &DeTable<'_>,
+    path: &FieldPath,
+    out: &mut std::collections::HashMap<Vec<Seg>, std::ops::Range<usize>>,
+) {
+    for (key, v) in table.iter() {
+        value_spans(v, &path.key(key.get_ref().as_ref()), out);
+    }
+}
+
+fn value_spans(
+    v: &toml::Spanned<DeValue<'_>>,
+    path: &FieldPath,
+    out: &mut std::collections::HashMap<Vec<Seg>, std::ops::Range<usize>>,
+) {
+    out.insert(path.0.clone(), v.span());
+    match v.get_ref() {
+        DeValue::Table(t) => spans_of(t, path, out),
+        DeValue::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                value_spans(x, &path.index(i), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 impl Source {
@@ -68,6 +99,7 @@ impl Source {
         Source {
             name: name.into(),
             text: text.into(),
+            spans: std::sync::OnceLock::new(),
         }
     }
 
@@ -88,30 +120,19 @@ impl Source {
 
     /// The byte range of the value at `path`, or of the nearest ancestor that exists.
     pub fn locate(&self, path: &FieldPath) -> Option<std::ops::Range<usize>> {
-        let root = DeTable::parse(&self.text).ok()?;
-        let mut span = None;
-        let mut table: Option<&DeTable> = Some(root.get_ref());
-        let mut array: Option<&[toml::Spanned<DeValue>]> = None;
-        for seg in &path.0 {
-            let next = match (seg, table, array) {
-                (Seg::Key(k), Some(t), _) => t
-                    .iter()
-                    .find(|(key, _)| key.get_ref().as_ref() == k.as_str())
-                    .map(|(_, v)| v),
-                (Seg::Index(i), _, Some(a)) => a.get(*i),
-                _ => None,
-            };
-            let Some(v) = next else { break };
-            span = Some(v.span());
-            table = None;
-            array = None;
-            match v.get_ref() {
-                DeValue::Table(t) => table = Some(t),
-                DeValue::Array(a) => array = Some(a.as_ref()),
-                _ => {}
-            }
-        }
-        span
+        let spans = self
+            .spans
+            .get_or_init(|| {
+                let root = DeTable::parse(&self.text).ok()?;
+                let mut out = std::collections::HashMap::new();
+                spans_of(root.get_ref(), &FieldPath::root(), &mut out);
+                Some(out)
+            })
+            .as_ref()?;
+        (0..=path.0.len())
+            .rev()
+            .find_map(|k| spans.get(&path.0[..k]))
+            .cloned()
     }
 
     /// A diagnostic for the field at `path`, located in this text.

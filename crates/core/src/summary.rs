@@ -199,6 +199,9 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         .budget
         .as_ref()
         .map(|plan| crate::budget::compute(plan, &model, flows.view()));
+    if let Some(o) = mc {
+        crate::montecarlo::check_draws(&model, o.draws, &reducers(&model))?;
+    }
     let draws = mc
         .filter(|o| o.draws > 0)
         .map(|o| simulate(&model, o, &reducers(&model)));
@@ -246,6 +249,20 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         sensitivity,
         markov,
     };
+    // Every figure finite before anything is written (an overflow is an error, not a null).
+    if let Some(path) = crate::finite::first_non_finite(&summary) {
+        return Err(Error::Invalid(vec![crate::Diagnostic {
+            file: loaded.source.name.clone(),
+            line: None,
+            column: None,
+            field: String::new(),
+            row: None,
+            message: format!(
+                "the result `{path}` is not a finite number: the scenario's inputs are too \
+                 large to compute with; check the amounts and counts"
+            ),
+        }]));
+    }
     let input_labels = crate::labels::input_labels(sc, &model.params, crate::lang::Lang::En);
     let input_labels_da = crate::labels::input_labels(sc, &model.params, crate::lang::Lang::Da);
     Ok(Run {

@@ -49,10 +49,7 @@ pub fn load_scenario_source(source: Source, base: &Path) -> Result<Loaded> {
             let src = read_source(&path)?;
             let boot = path.with_file_name(som_core::estimates::BOOTSTRAP_PARQUET);
             let replicates = if boot.exists() {
-                let bytes = std::fs::read(&boot).map_err(|e| Error::Read {
-                    path: boot.clone(),
-                    source: e,
-                })?;
+                let bytes = som_files::read_bytes(&boot, som_files::BOOTSTRAP)?;
                 let name = boot.display().to_string();
                 Some(som_casedata::estimate::handoff::read_bootstrap(
                     name, &bytes,

@@ -13,9 +13,9 @@ pub use som_core::{
     scenario_schema,
 };
 pub use som_core::{
-    budget, builtin, catalogue, compile, correlation, discount, dist, error, estimates, evaluate,
-    labels, lang, loaded, markov, metrics, model, montecarlo, param, progress, scenario,
-    sensitivity, source, special, stats, summary, uncertainty,
+    budget, builtin, catalogue, compile, correlation, discount, dist, domain, error, estimates,
+    evaluate, finite, labels, lang, loaded, markov, metrics, model, montecarlo, param, progress,
+    scenario, sensitivity, source, special, stats, summary, uncertainty,
 };
 
 pub use som_casedata as casedata;

@@ -200,7 +200,13 @@ pub fn esc(s: &str) -> String {
 
 /// Text made safe for a Markdown table cell (pipes escaped, line breaks joined).
 pub fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    // Markdown passes HTML through: `<`, `>` and `&` as entities, so that text from a scenario
+    // is shown, never interpreted.
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 /// A distribution in plain words: its family and its central 95 % interval.

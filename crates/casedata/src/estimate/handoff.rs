@@ -8,6 +8,11 @@ use som_core::estimates::Bootstrap;
 
 /// Decode the bytes of `bootstrap.parquet` (named `name`): every cell's replicates, in order.
 pub fn read_bootstrap(name: String, bytes: &[u8]) -> Result<Bootstrap> {
+    let path = std::path::PathBuf::from(&name);
+    crate::guard::guarded(&path, "Parquet file", || decode(name, bytes))
+}
+
+fn decode(name: String, bytes: &[u8]) -> Result<Bootstrap> {
     let mut out = Bootstrap {
         name: name.clone(),
         ..Bootstrap::default()

@@ -349,6 +349,18 @@ impl Study {
                 );
             }
         }
+        if study.matching.covariates.is_empty() {
+            bad(
+                m.key("covariates"),
+                format!(
+                    "is empty: the propensity score would match every participant with \
+                     arbitrary non-participants; name the covariates that selection into the \
+                     intervention depended on (of {}), or leave `covariates` out for the \
+                     default",
+                    som_core::error::list(COVARIATES.iter().copied())
+                ),
+            );
+        }
         for (i, c) in study.matching.covariates.iter().enumerate() {
             if !COVARIATES.contains(&c.as_str()) {
                 bad(

@@ -241,6 +241,13 @@ impl crate::montecarlo::Reducer for RowDraws {
         ROWS
     }
 
+    fn width(&self, model: &Model) -> usize {
+        model
+            .budget
+            .as_ref()
+            .map_or(0, |p| (p.departments.len() + 1) * (p.years.len() + 1))
+    }
+
     fn reduce(&self, model: &Model, flows: &crate::evaluate::Flows) -> Vec<f64> {
         model
             .budget

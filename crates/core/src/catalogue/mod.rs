@@ -4,6 +4,7 @@
 
 pub mod refusion;
 
+use crate::domain::Domain;
 use crate::error::{Diagnostic, Error, Result, finish, list};
 use crate::source::{FieldPath, Source};
 use schemars::JsonSchema;
@@ -340,8 +341,11 @@ impl DiscountCatalogue {
                         format!("bands must be contiguous: expected {expect_from}"),
                     ));
                 }
-                if !(b.rate > -1.0 && b.rate.is_finite()) {
-                    diags.push(src.diag(&p.index(j).key("rate"), "rate must be above −1"));
+                if let Some(msg) = Domain::AboveMinusOne.check(b.rate) {
+                    diags.push(src.diag(
+                        &p.index(j).key("rate"),
+                        format!("rate {msg}, got {}", b.rate),
+                    ));
                 }
                 match b.to {
                     Some(to) if to < b.from => diags.push(src.diag(
@@ -451,7 +455,36 @@ impl Catalogues {
                 p.items.iter().map(|i| i.id.as_str()),
                 &mut v,
             );
+            // Every price a finite number of kroner within the cap.
+            for (k, item) in p.items.iter().enumerate() {
+                for (actor, &price) in &item.price {
+                    if let Some(msg) = Domain::Any.check(price) {
+                        let path = FieldPath::root()
+                            .key("item")
+                            .index(k)
+                            .key("price")
+                            .key(actor);
+                        v.push(prices.diag(&path, format!("{msg}, got {price}")));
+                    }
+                }
+            }
             diags.extend(v);
+        }
+        if let Some(i) = &i {
+            // Every rate of change above −1 (a rate of −1 would make every price 0).
+            for (k, ix) in i.indices.iter().enumerate() {
+                for (j, r) in ix.rates.iter().enumerate() {
+                    if let Some(msg) = Domain::AboveMinusOne.check(r.rate) {
+                        let path = FieldPath::root()
+                            .key("index")
+                            .index(k)
+                            .key("rate")
+                            .index(j)
+                            .key("rate");
+                        diags.push(index.diag(&path, format!("{msg}, got {}", r.rate)));
+                    }
+                }
+            }
         }
         match (p, i, d, m) {
             (Some(p), Some(i), Some(d), Some(m)) if diags.is_empty() => Ok(Catalogues {

@@ -412,16 +412,20 @@ impl<'a> Builder<'a> {
         let root = FieldPath::root().key("states");
         let names = st.names.clone();
         for (i, n) in names.iter().enumerate() {
+            // As documented: letters, digits, `_` and `-` (no space, comma or arrow, which the
+            // transitions' names and the CSV tables use).
             let bad = n.is_empty()
-                || n.contains(',')
-                || n.contains('"')
-                || n.contains('*')
                 || n.contains("->")
-                || n.trim() != n;
+                || !n
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
             if bad {
                 self.diag(
                     &root.key("names").index(i),
-                    format!("`{n}` cannot be a state name: use letters, digits, `_` or `-`"),
+                    format!(
+                        "{:?} cannot be a state name: use letters, digits, `_` or `-`",
+                        n.chars().take(40).collect::<String>()
+                    ),
                 );
             }
             if names[..i].contains(n) {

@@ -23,6 +23,10 @@ impl Reducer for OutcomeDraws {
         OUTCOMES
     }
 
+    fn width(&self, model: &Model) -> usize {
+        model.markov.as_ref().map_or(0, |mk| 2 * mk.outcomes.len())
+    }
+
     fn reduce(&self, model: &Model, flows: &Flows) -> Vec<f64> {
         per_draw(model, &flows.markov, flows.participants.len())
     }

@@ -30,37 +30,7 @@ pub struct ParamSlot {
     pub domain: Domain,
 }
 
-/// The values a numeric input may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Domain {
-    #[default]
-    Any,
-    /// 0 or more.
-    NonNegative,
-    /// Above 0.
-    Positive,
-    /// Between 0 and 1.
-    Share,
-    /// Above −1 (a rate or an uplift).
-    AboveMinusOne,
-}
-
-impl Domain {
-    /// The closed hull of the domain, (lowest, highest); infinite where unbounded.
-    pub fn bounds(self) -> (f64, f64) {
-        match self {
-            Domain::Any => (f64::NEG_INFINITY, f64::INFINITY),
-            Domain::NonNegative | Domain::Positive => (0.0, f64::INFINITY),
-            Domain::Share => (0.0, 1.0),
-            Domain::AboveMinusOne => (-1.0, f64::INFINITY),
-        }
-    }
-
-    /// Whether the lower bound itself is excluded.
-    pub fn open_below(self) -> bool {
-        matches!(self, Domain::Positive | Domain::AboveMinusOne)
-    }
-}
+pub use crate::domain::Domain;
 
 /// How a factor enters a product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

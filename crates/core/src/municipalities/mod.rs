@@ -524,6 +524,7 @@ pub fn run_one(
     row.payback_calendar_year = res.total.metrics.payback_calendar_year;
     let mut npv_draws = Vec::new();
     if o.mc.draws > 0 {
+        crate::montecarlo::check_draws(&model, o.mc.draws, &[])?;
         let d = simulate(&model, &o.mc, &[]);
         let u = summarise(&model, &d, &o.mc);
         (row.npv_low, row.npv_high) = stat_pair(&u.total.npv);
