@@ -414,6 +414,18 @@ pub struct Draws {
 }
 
 impl GroupDraws {
+    fn reserve(&mut self, n: usize) {
+        for v in [
+            &mut self.npv,
+            &mut self.cost_pv,
+            &mut self.benefit_pv,
+            &mut self.bcr,
+            &mut self.payback_year,
+        ] {
+            v.reserve_exact(n);
+        }
+    }
+
     fn extend(&mut self, other: GroupDraws) {
         self.npv.extend(other.npv);
         self.cost_pv.extend(other.cost_pv);
@@ -424,6 +436,27 @@ impl GroupDraws {
 }
 
 impl Draws {
+    /// Room for `n` more draws in every list, reserved exactly (so that joining the chunks of a
+    /// large run does not double its memory by growing).
+    pub fn reserve(&mut self, n: usize) {
+        self.total.reserve(n);
+        for g in self.by_actor.iter_mut().chain(&mut self.by_department) {
+            g.reserve(n);
+        }
+        self.participants.reserve_exact(n);
+        self.net_outcomes.reserve_exact(n);
+        let years = self.total_cumulative_net_pv.len() / self.len().max(1);
+        self.total_cumulative_net_pv.reserve_exact(n * years);
+        for (_, v) in &mut self.inputs {
+            v.reserve_exact(n);
+        }
+        let per = self.len().max(1);
+        for (_, v) in &mut self.reduced {
+            let width = v.len() / per;
+            v.reserve_exact(n * width);
+        }
+    }
+
     /// Append the draws of `other` (the same model's groups).
     pub fn extend(&mut self, other: Draws) {
         if self.total.id.is_empty() {

@@ -23,6 +23,9 @@ use serde::Serialize;
 /// Draws evaluated together; fixed, so results do not depend on the number of threads.
 pub const CHUNK: usize = 256;
 
+/// Chunks evaluated in parallel before they are joined (256 chunks: 65,536 draws).
+const JOIN_GROUP: usize = 256;
+
 /// Options of a probabilistic run.
 #[derive(Debug, Clone, Serialize)]
 pub struct McOptions {
@@ -138,8 +141,12 @@ pub trait Reducer: Sync {
 /// The most draws a run may ask for.
 pub const MAX_DRAWS: usize = 10_000_000;
 
-/// What the draws of one run may keep in memory: 4 GiB.
+/// The memory a run with draws may take: 4 GiB.
 pub const MAX_DRAWS_BYTES: u64 = 4 << 30;
+
+/// What a run takes beside its draws (the program, the model, the outputs of a run at base
+/// values, charts): 256 MiB, measured with room to spare.
+pub const RUN_BYTES: u64 = 256 << 20;
 
 /// Bytes the draws of `model` keep per draw: five metrics of every group (the total, each
 /// actor and department), the total's cumulative net present value per year, participants and
@@ -154,11 +161,11 @@ pub fn bytes_per_draw(model: &Model, reducers: &[&dyn Reducer]) -> u64 {
     8 * numbers as u64
 }
 
-/// Check that `draws` draws of `model` are within [`MAX_DRAWS`] and keep at most
-/// [`MAX_DRAWS_BYTES`]: the error names the option and the memory the draws would need.
+/// Check that `draws` draws of `model` are within [`MAX_DRAWS`] and that the run takes at most
+/// [`MAX_DRAWS_BYTES`] with them: the error names the option and the memory the run would need.
 pub fn check_draws(model: &Model, draws: usize, reducers: &[&dyn Reducer]) -> crate::Result<()> {
     let per = bytes_per_draw(model, reducers);
-    let fit = (MAX_DRAWS_BYTES / per.max(1)).min(MAX_DRAWS as u64);
+    let fit = ((MAX_DRAWS_BYTES - RUN_BYTES) / per.max(1)).min(MAX_DRAWS as u64);
     if draws as u64 <= fit {
         return Ok(());
     }
@@ -166,9 +173,11 @@ pub fn check_draws(model: &Model, draws: usize, reducers: &[&dyn Reducer]) -> cr
     Err(crate::Error::Invalid(vec![crate::Diagnostic::option(
         "--draws",
         format!(
-            "{draws} draws would keep about {:.1} GiB of results ({per} bytes a draw for this \
-             scenario); at most {fit} draws fit in the {:.0} GiB som allows a run",
-            gib(per.saturating_mul(draws as u64)),
+            "{draws} draws would take about {:.1} GiB of memory ({per} bytes a draw for this \
+             scenario, and {} MiB for the rest of the run); at most {fit} draws fit in the \
+             {:.0} GiB som allows a run",
+            gib(per.saturating_mul(draws as u64) + RUN_BYTES),
+            RUN_BYTES >> 20,
             gib(MAX_DRAWS_BYTES)
         ),
     )]))
@@ -187,35 +196,43 @@ pub fn simulate(model: &Model, opts: &McOptions, reducers: &[&dyn Reducer]) -> D
     let uncertain: Vec<usize> = (0..model.params.len())
         .filter(|&j| model.params[j].dist.is_some())
         .collect();
-    let parts: Vec<Draws> = chunks
-        .par_iter()
-        .map_init(
-            || (Flows::default(), BatchScratch::default()),
-            |(flows, scratch), &(start, n)| {
-                if opts.progress.as_ref().is_some_and(|p| p.stopped()) {
-                    return Draws::default();
-                }
-                let theta = sample_theta(model, opts.seed, start, n);
-                model.evaluate_into(theta.view(), flows);
-                let mut part = batch_with(model, flows, theta.view(), scratch);
-                part.reduced = reducers
-                    .iter()
-                    .map(|r| (r.name(), r.reduce(model, flows)))
-                    .collect();
-                part.inputs = uncertain
-                    .iter()
-                    .map(|&j| (j, theta.column(j).to_vec()))
-                    .collect();
-                if let Some(p) = &opts.progress {
-                    p.add(n);
-                }
-                part
-            },
-        )
-        .collect();
+    // Chunks are evaluated in parallel a group at a time and joined in draw order into lists
+    // reserved once for every draw: the draws are held once, plus one group of chunks.
     let mut out = Draws::default();
-    for p in parts {
-        out.extend(p);
+    for group in chunks.chunks(JOIN_GROUP) {
+        let parts: Vec<Draws> = group
+            .par_iter()
+            .map_init(
+                || (Flows::default(), BatchScratch::default()),
+                |(flows, scratch), &(start, n)| {
+                    if opts.progress.as_ref().is_some_and(|p| p.stopped()) {
+                        return Draws::default();
+                    }
+                    let theta = sample_theta(model, opts.seed, start, n);
+                    model.evaluate_into(theta.view(), flows);
+                    let mut part = batch_with(model, flows, theta.view(), scratch);
+                    part.reduced = reducers
+                        .iter()
+                        .map(|r| (r.name(), r.reduce(model, flows)))
+                        .collect();
+                    part.inputs = uncertain
+                        .iter()
+                        .map(|&j| (j, theta.column(j).to_vec()))
+                        .collect();
+                    if let Some(p) = &opts.progress {
+                        p.add(n);
+                    }
+                    part
+                },
+            )
+            .collect();
+        for p in parts {
+            let first = out.is_empty();
+            out.extend(p);
+            if first {
+                out.reserve(opts.draws.saturating_sub(out.len()));
+            }
+        }
     }
     out
 }
