@@ -597,3 +597,18 @@ fn replay() {
     target(&input);
     println!("{name}: {} bytes, {:?}", input.len(), t0.elapsed());
 }
+
+/// Write every target's seeds to `$SOM_FUZZ_CORPUS/<target>/` (for the long runs:
+/// `.ci/fuzz-long`).
+#[test]
+#[ignore]
+fn write_seeds() {
+    let dir = PathBuf::from(std::env::var("SOM_FUZZ_CORPUS").expect("SOM_FUZZ_CORPUS=<folder>"));
+    for (name, _) in som_fuzz::TARGETS {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for (i, s) in seeds(name).iter().enumerate() {
+            std::fs::write(d.join(format!("seed-{i}")), s).unwrap();
+        }
+    }
+}

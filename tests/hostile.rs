@@ -172,7 +172,7 @@ fn class_1_catalogue_price_nan_and_index_rate_minus_one_are_refused() {
             "price.kommune`",
             "finite",
             "index.toml:",
-            "above −1",
+            "yearly rate above −0.5",
         ],
     );
     assert!(err.contains("rate["), "{err}");
@@ -316,7 +316,7 @@ fn class_4_excel_bombs_are_refused_before_they_are_unpacked() {
     );
     std::fs::write(long.join("services.csv"), services_csv()).unwrap();
     let o = som_within(&["check", long.to_str().unwrap()], 30);
-    failed(&o, &["persons.xlsx", "row 2", "32767 characters"]);
+    failed(&o, &["persons.xlsx", "row 1", "32767 characters"]);
     // The old binary format is named, not guessed at.
     std::fs::write(long.join("persons.xlsx"), b"").unwrap();
     std::fs::remove_file(long.join("persons.xlsx")).unwrap();
@@ -564,6 +564,15 @@ fn class_7_command_line_errors_name_the_option_never_an_empty_file() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(!stderr(&o).contains("error: : "), "{}", stderr(&o));
+    // som estimate with a study that names no case data.
+    let study = std::fs::read_to_string(root().join("models/studies/synthetic-all-segments.toml"))
+        .unwrap()
+        .replace("cases = \"../../datasets/synthetic-small\"\n", "");
+    let s = dir.join("study.toml");
+    std::fs::write(&s, study).unwrap();
+    let o = som_within(&["estimate", s.to_str().unwrap()], 30);
+    let err = failed(&o, &["study.toml", "field `cases`", "on the command line"]);
+    assert!(!err.contains("error: : "), "{err}");
 }
 
 #[test]

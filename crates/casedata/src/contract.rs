@@ -240,10 +240,10 @@ impl Problems {
 
 /// Show an identifier in a message, masking one that looks like a CPR number.
 pub fn shown_id(id: &str) -> String {
-    if looks_like_cpr(id) {
+    if crate::cpr::contains_cpr_like(id) {
         "<a CPR-like id, not shown>".to_string()
     } else {
-        format!("\"{id}\"")
+        shown_value(id)
     }
 }
 
@@ -292,7 +292,11 @@ pub fn map_columns(
             .filter(|h| !out.values().any(|v| v == *h))
             .map(|h| h.as_str())
             .collect();
-        let hint = som_core::error::suggest(spec.name, &unused);
+        let hint = if unused.iter().any(|h| crate::cpr::contains_cpr_like(h)) {
+            String::new()
+        } else {
+            som_core::error::suggest(spec.name, &unused)
+        };
         let alt = if spec.name == "period" {
             " (or `year` and `month`)"
         } else {
@@ -307,7 +311,13 @@ pub fn map_columns(
                 "the {} table has no column `{}`{alt}{hint}; its columns are {}",
                 kind.name(),
                 spec.name,
-                som_core::error::list(headers.iter().map(|h| h.as_str()))
+                // A file without a header row has its first row's values as headers: quoted
+                // only through the guard of every cell value.
+                headers
+                    .iter()
+                    .map(|h| shown_value(h))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }
@@ -443,6 +453,11 @@ pub fn read_persons(
     let mut cpr_rows = 0usize;
     while let Some((first, df)) = reader.next_batch(&names)? {
         let id = text_values(&df, &get("person_id"));
+        // A CPR number stored as a number (Excel, Parquet's integers) has lost the leading
+        // zero of days 1–9: nine digits that, padded, are a CPR number.
+        let numeric_ids = df
+            .column(&get("person_id"))
+            .is_ok_and(|c| c.dtype().is_numeric());
         let mun = text_values(&df, &get("municipality"));
         let by = text_values(&df, &get("birth_year"));
         let sex = text_values(&df, &get("sex"));
@@ -457,7 +472,9 @@ pub fn read_persons(
                 bad("person_id", "is empty; every person needs an id".into());
                 continue;
             };
-            if opts.key.is_none() && looks_like_cpr(raw_id) {
+            let cpr = looks_like_cpr(raw_id)
+                || (numeric_ids && raw_id.len() == 9 && looks_like_cpr(&format!("0{raw_id}")));
+            if opts.key.is_none() && cpr {
                 cpr_rows += 1;
                 if cpr_rows == 1 {
                     bad(

@@ -28,16 +28,21 @@ pub fn looks_like_cpr(s: &str) -> bool {
 }
 
 /// Whether any part of `s` looks like a CPR number (ten digits, or six, a dash and four, that
-/// make a date), alone or inside other text.
+/// make a date; or nine digits that do with the leading zero a number drops), alone or inside
+/// other text.
 pub fn contains_cpr_like(s: &str) -> bool {
     let b = s.as_bytes();
     (0..b.len()).any(|i| {
         let starts = i == 0 || !b[i - 1].is_ascii_digit();
         starts
-            && [10usize, 11].iter().any(|&n| {
+            && [9usize, 10, 11].iter().any(|&n| {
                 i + n <= b.len()
                     && (i + n == b.len() || !b[i + n].is_ascii_digit())
-                    && std::str::from_utf8(&b[i..i + n]).is_ok_and(looks_like_cpr)
+                    && std::str::from_utf8(&b[i..i + n]).is_ok_and(|t| {
+                        looks_like_cpr(t)
+                            // Stored as a number, a CPR number of days 1–9 lost its first zero.
+                            || (n == 9 && looks_like_cpr(&format!("0{t}")))
+                    })
             })
     })
 }

@@ -28,7 +28,8 @@ pub enum Format {
 pub struct FileInfo {
     pub file: String,
     pub format: Format,
-    /// Text encoding (CSV): `utf-8`, `utf-8 with BOM` or `windows-1252`.
+    /// Text encoding (CSV): `utf-8`, `utf-8 with BOM`, `utf-16le` or `utf-16be` (each with
+    /// or without `with BOM`) or `windows-1252`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<&'static str>,
     /// Field separator (CSV).
@@ -248,8 +249,13 @@ fn open_parquet(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
     let target = opts.batch_rows.unwrap_or(250_000).max(1);
     let mut slices = Vec::new();
     let (mut start, mut len) = (0usize, 0usize);
+    // Row counts come from the file's metadata: a damaged file can give any number.
+    const MAX_ROWS: usize = 1 << 40;
     for rg in &meta.row_groups {
-        len += rg.num_rows();
+        len = len
+            .checked_add(rg.num_rows())
+            .filter(|&l| start.saturating_add(l) <= MAX_ROWS)
+            .ok_or_else(|| read_err(path, "its metadata count more rows than a file can hold"))?;
         if len >= target {
             slices.push((start, len));
             start += len;
@@ -419,7 +425,8 @@ fn open_csv(path: &Path, opts: &ReadOptions) -> Result<TableReader> {
 }
 
 /// Why a CSV text cannot be read, in som's words and without quoting it: the first data row
-/// whose number of fields differs from the header's, or a quoted field never closed.
+/// with more fields than the header (a shorter row is read with empty fields), or a quoted
+/// field never closed.
 pub fn csv_problem(text: &str, sep: u8) -> String {
     let sep = sep as char;
     let (mut row, mut fields, mut quoted, mut at_start) = (0usize, 1usize, false, true);
@@ -448,9 +455,10 @@ pub fn csv_problem(text: &str, sep: u8) -> String {
                 continue;
             }
             '\n' => {
+                // A short row is read with empty fields; only a long one stops the parser.
                 match expected {
                     None => expected = Some(fields),
-                    Some(n) if n != fields => {
+                    Some(n) if fields > n => {
                         return format!(
                             "row {row}: expected {n} fields, as the header has, found {fields} \
                              (separator `{}`)",
@@ -480,7 +488,7 @@ pub fn csv_problem(text: &str, sep: u8) -> String {
         };
     }
     if let Some(n) = expected
-        && fields != n
+        && fields > n
         && !text.ends_with('\n')
     {
         return format!("row {row}: expected {n} fields, as the header has, found {fields}");
@@ -590,7 +598,8 @@ fn check_zip(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// One cell's value as text (the contract's columns are read as text, then parsed).
-fn cell_text(path: &Path, row: u32, value: &calamine::DataRef<'_>) -> Result<Option<String>> {
+/// One cell's value as text, `row` its data row (0 the header row) for the message.
+fn cell_text(path: &Path, row: usize, value: &calamine::DataRef<'_>) -> Result<Option<String>> {
     use calamine::DataRef;
     let text = match value {
         DataRef::Empty => None,
@@ -606,9 +615,13 @@ fn cell_text(path: &Path, row: u32, value: &calamine::DataRef<'_>) -> Result<Opt
         Some(t) if t.chars().count() > EXCEL_CELL_CHARS => Err(read_err(
             path,
             format!(
-                "row {}: a cell holds more than {EXCEL_CELL_CHARS} characters (Excel's own \
+                "{}: a cell holds more than {EXCEL_CELL_CHARS} characters (Excel's own \
                  limit); not a table som reads",
-                row + 1
+                if row == 0 {
+                    "the header row".to_string()
+                } else {
+                    format!("row {row}")
+                }
             ),
         )),
         Some(t) if t.trim().is_empty() => Ok(None),
@@ -663,6 +676,15 @@ fn excel_table(
     let mut first: Option<(u32, u32)> = None;
     let mut rows = 0usize;
     let mut count = 0u64;
+    let beyond = || {
+        read_err(
+            path,
+            format!(
+                "sheet `{chosen}` goes beyond {EXCEL_ROWS} rows, {EXCEL_COLUMNS} columns or \
+                 {EXCEL_CELLS} cells; not a table som reads"
+            ),
+        )
+    };
     while let Some(cell) = cells
         .next_cell()
         .map_err(|e| read_err(path, format!("sheet `{chosen}`: {e}")))?
@@ -670,39 +692,55 @@ fn excel_table(
         let (r, c) = cell.get_position();
         count += 1;
         if r >= EXCEL_ROWS || c >= EXCEL_COLUMNS || count > EXCEL_CELLS {
-            return Err(read_err(
-                path,
-                format!(
-                    "sheet `{chosen}` goes beyond {EXCEL_ROWS} rows, {EXCEL_COLUMNS} columns \
-                     or {EXCEL_CELLS} cells; not a table som reads"
-                ),
-            ));
+            return Err(beyond());
         }
-        let value = cell_text(path, r, cell.get_value())?;
+        // An empty cell (a formula without a value, a formatted blank) is no cell of the table.
+        if matches!(cell.get_value(), calamine::DataRef::Empty) {
+            continue;
+        }
         let (top, left) = *first.get_or_insert((r, c));
+        // Rows as the sheet numbers them; the data's first row is row 1, as in every message.
+        let data_row = r
+            .checked_sub(top)
+            .ok_or_else(|| read_err(path, format!("sheet `{chosen}`: its rows are out of order")))?
+            as usize;
+        let value = cell_text(path, data_row, cell.get_value())?;
         if c < left {
             continue;
         }
         let c = (c - left) as usize;
-        if r == top {
+        if data_row == 0 {
             if headers.len() <= c {
                 headers.resize(c + 1, String::new());
             }
             headers[c] = value.unwrap_or_default();
             continue;
         }
+        if data_row < rows {
+            return Err(read_err(
+                path,
+                format!("sheet `{chosen}`: its rows are out of order at row {data_row}"),
+            ));
+        }
+        if data_row > rows {
+            // The table as it will be held: every header's column to this row.
+            if headers.len() as u64 * data_row as u64 > EXCEL_CELLS {
+                return Err(beyond());
+            }
+            rows = data_row;
+        }
         if cols.len() < headers.len() {
             cols.resize(headers.len(), Vec::new());
         }
-        // Data rows: a column beyond the headers has no name and is not read.
-        let row = (r - top) as usize;
-        if row > rows {
-            rows = row;
-        }
+        // A column beyond the headers has no name and is not read.
         if let Some(col) = cols.get_mut(c) {
-            if col.len() < row - 1 {
-                col.resize(row - 1, None);
+            if col.len() >= data_row {
+                return Err(read_err(
+                    path,
+                    format!("sheet `{chosen}`: row {data_row} holds a cell twice"),
+                ));
             }
+            col.resize(data_row - 1, None);
             col.push(value);
         }
     }

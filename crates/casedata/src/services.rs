@@ -442,7 +442,7 @@ pub fn read_services(
             let p = who[i];
             if p == NO_PERSON {
                 let shown = match (&int_ids, &text_ids) {
-                    (Some(ids), _) => ids[i].map(|v| format!("\"{v}\"")),
+                    (Some(ids), _) => ids[i].map(|v| shown_id(&v.to_string())),
                     (None, Some(c)) => c.get(i).map(shown_id),
                     _ => None,
                 };
@@ -482,8 +482,9 @@ pub fn read_services(
                         Some(row),
                         "code",
                         format!(
-                            "unknown code {code:?}: not a function in the department map \
-                             nor an item of the price catalogue"
+                            "unknown code {}: not a function in the department map nor an \
+                             item of the price catalogue",
+                            shown_value(code)
                         ),
                     );
                 }
@@ -506,7 +507,8 @@ pub fn read_services(
                                 Some(row),
                                 "actor",
                                 format!(
-                                    "unknown actor {a:?}; expected one of {}",
+                                    "unknown actor {}; expected one of {}",
+                                    shown_value(a),
                                     som_core::error::list(map.actors.iter().map(|a| a.id.as_str()))
                                 ),
                             );

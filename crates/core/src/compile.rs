@@ -885,7 +885,7 @@ impl<'a> Builder<'a> {
                 }
                 (None, Some(r)) => {
                     let p = root.key("discounting").key("rate");
-                    let slot = self.param(&p, r, Range::AboveMinusOne);
+                    let slot = self.param(&p, r, Range::Rate);
                     discount_rate = Some(slot);
                     let v = self.params[slot].value;
                     (

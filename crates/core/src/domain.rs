@@ -1,8 +1,9 @@
 //! Where a number may lie. Every number som reads — from a scenario, a catalogue, case data or
 //! the command line — is checked here, where it is read: it must be finite, at most
-//! [`MAX_MAGNITUDE`] in absolute value, and inside its [`Domain`]. The cap keeps every sum of a
-//! run finite (a flow is a product of a few inputs over at most 200 years), so that no overflow
-//! can reach a chart, a table or a report.
+//! [`MAX_MAGNITUDE`] in absolute value, and inside its [`Domain`]. The cap keeps the sums of a
+//! run finite in every ordinary case (a flow is a product of a few inputs over at most 200
+//! years); what can still overflow (a rate near −1 compounded over 200 years) is caught when
+//! the results are checked finite before anything is written (`crate::finite`).
 
 /// The largest magnitude of any number read: 10¹⁵ (a thousand billion kroner, or persons).
 pub const MAX_MAGNITUDE: f64 = 1e15;
@@ -18,8 +19,11 @@ pub enum Domain {
     Positive,
     /// Between 0 and 1.
     Share,
-    /// Above −1 (a rate or an uplift).
+    /// Above −1 (an uplift).
     AboveMinusOne,
+    /// A yearly rate (of discount, of a price index): above −50 % and at most 100 %, so that
+    /// compounded over 200 years it stays a finite factor.
+    Rate,
 }
 
 impl Domain {
@@ -30,12 +34,16 @@ impl Domain {
             Domain::NonNegative | Domain::Positive => (0.0, f64::INFINITY),
             Domain::Share => (0.0, 1.0),
             Domain::AboveMinusOne => (-1.0, f64::INFINITY),
+            Domain::Rate => (-0.5, 1.0),
         }
     }
 
     /// Whether the lower bound itself is excluded.
     pub fn open_below(self) -> bool {
-        matches!(self, Domain::Positive | Domain::AboveMinusOne)
+        matches!(
+            self,
+            Domain::Positive | Domain::AboveMinusOne | Domain::Rate
+        )
     }
 
     /// What is wrong with `v` as a value of this domain, if anything: not a finite number,
@@ -56,6 +64,9 @@ impl Domain {
             Domain::Positive if v <= 0.0 => Some("must be above 0"),
             Domain::Share if !(0.0..=1.0).contains(&v) => Some("must be a share between 0 and 1"),
             Domain::AboveMinusOne if v <= -1.0 => Some("must be above −1"),
+            Domain::Rate if !(v > -0.5 && v <= 1.0) => {
+                Some("must be a yearly rate above −0.5 (−50 %) and at most 1 (100 %)")
+            }
             _ => None,
         }
     }
@@ -75,6 +86,9 @@ impl Domain {
             ),
             Domain::AboveMinusOne if lo <= -1.0 => {
                 Some("the input must stay above −1: use a bounded distribution")
+            }
+            Domain::Rate if lo <= -0.5 || hi > 1.0 => {
+                Some("a yearly rate must stay above −0.5 and at most 1: use a bounded distribution")
             }
             _ => None,
         }
@@ -121,6 +135,8 @@ mod tests {
         assert!(Domain::NonNegative.check(1e308).unwrap().contains("10^15"));
         assert_eq!(Domain::Positive.check(0.0), Some("must be above 0"));
         assert_eq!(Domain::AboveMinusOne.check(-1.0), Some("must be above −1"));
+        assert!(Domain::Rate.check(-0.6).unwrap().contains("yearly rate"));
+        assert!(Domain::Rate.check(0.035).is_none());
         assert_eq!(
             Domain::Share.check(1.5),
             Some("must be a share between 0 and 1")

@@ -4,6 +4,7 @@
 //! The replicates arrive decoded ([`Bootstrap`]; `bootstrap.parquet` is read by the case-data
 //! layer).
 
+use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::source::{FieldPath, Source};
 use std::collections::BTreeMap;
@@ -133,6 +134,26 @@ impl Estimated {
                 &FieldPath::root().key("format"),
                 format!("is {:?}; this som reads {:?}", f.format, FORMAT),
             )]));
+        }
+        // Every number within its domain (domain.rs), as for any other input.
+        let mut diags = Vec::new();
+        for (i, r) in f.effects.iter().enumerate() {
+            if let Some(msg) = r.estimate.and_then(|e| Domain::Any.check(e)) {
+                let path = FieldPath::root().key("effects").index(i).key("estimate");
+                diags.push(source.diag(&path, msg));
+            }
+        }
+        for (i, r) in f.transitions.iter().enumerate() {
+            let p = FieldPath::root().key("transitions").index(i);
+            if let Some(msg) = r.count.and_then(|c| Domain::NonNegative.check(c)) {
+                diags.push(source.diag(&p.key("count"), msg));
+            }
+            if let Some(msg) = r.probability.and_then(|q| Domain::Share.check(q)) {
+                diags.push(source.diag(&p.key("probability"), msg));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(Error::Invalid(diags));
         }
         let effects = f
             .effects

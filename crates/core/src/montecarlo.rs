@@ -151,13 +151,13 @@ pub const RUN_BYTES: u64 = 256 << 20;
 /// Bytes the draws of `model` keep per draw: five metrics of every group (the total, each
 /// actor and department), the total's cumulative net present value per year, participants and
 /// net outcomes, the drawn value of every uncertain input, and what the reducers keep; and, while
-/// the summary is taken, one more copy of a metric per thread.
+/// the summary is taken, the copies of a metric its statistics sort (four, whatever the
+/// machine's threads, so that what is allowed does not depend on the machine).
 pub fn bytes_per_draw(model: &Model, reducers: &[&dyn Reducer]) -> u64 {
     let groups = 1 + model.actors.len() + model.departments.len();
     let uncertain = model.params.iter().filter(|p| p.dist.is_some()).count();
     let kept: usize = reducers.iter().map(|r| r.width(model)).sum();
-    let numbers =
-        5 * groups + model.horizon() + 2 + uncertain + kept + rayon::current_num_threads();
+    let numbers = 5 * groups + model.horizon() + 2 + uncertain + kept + 4;
     8 * numbers as u64
 }
 

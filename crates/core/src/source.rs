@@ -57,14 +57,27 @@ impl std::fmt::Display for FieldPath {
 }
 
 /// An input text and the name it is known by (a path as the user gave it, or `builtin:…`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Source {
     pub name: String,
     pub text: String,
     /// The span of every value by field path, made at the first diagnostic: a
     /// file with many problems is parsed for them once, not once a problem.
     spans: std::sync::OnceLock<Option<std::collections::HashMap<Vec<Seg>, std::ops::Range<usize>>>>,
+    /// Diagnostics located by parsing the text again, for a text too large for the map.
+    located: std::sync::atomic::AtomicUsize,
 }
+
+impl Clone for Source {
+    fn clone(&self) -> Self {
+        Source::new(self.name.clone(), self.text.clone())
+    }
+}
+
+/// The largest text whose spans are kept in a map (its entries take several times the text).
+const SPAN_MAP_BYTES: usize = 4 << 20;
+/// Diagnostics of a larger text located each by a parse of their own; the rest go unlocated.
+const LOCATED_BY_PARSE: usize = 20;
 
 /// The span of every value of `table` and below, by field path.
 fn spans_of(
@@ -94,12 +107,41 @@ fn value_spans(
     }
 }
 
+/// The span of the value at `path` (or of its nearest existing ancestor), by parsing `text`.
+fn locate_by_parse(text: &str, path: &FieldPath) -> Option<std::ops::Range<usize>> {
+    let root = DeTable::parse(text).ok()?;
+    let mut span = None;
+    let mut table: Option<&DeTable> = Some(root.get_ref());
+    let mut array: Option<&[toml::Spanned<DeValue>]> = None;
+    for seg in &path.0 {
+        let next = match (seg, table, array) {
+            (Seg::Key(k), Some(t), _) => t
+                .iter()
+                .find(|(key, _)| key.get_ref().as_ref() == k.as_str())
+                .map(|(_, v)| v),
+            (Seg::Index(i), _, Some(a)) => a.get(*i),
+            _ => None,
+        };
+        let Some(v) = next else { break };
+        span = Some(v.span());
+        table = None;
+        array = None;
+        match v.get_ref() {
+            DeValue::Table(t) => table = Some(t),
+            DeValue::Array(a) => array = Some(a.as_ref()),
+            _ => {}
+        }
+    }
+    span
+}
+
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         Source {
             name: name.into(),
             text: text.into(),
             spans: std::sync::OnceLock::new(),
+            located: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -120,6 +162,14 @@ impl Source {
 
     /// The byte range of the value at `path`, or of the nearest ancestor that exists.
     pub fn locate(&self, path: &FieldPath) -> Option<std::ops::Range<usize>> {
+        if self.text.len() > SPAN_MAP_BYTES {
+            let n = self
+                .located
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return (n < LOCATED_BY_PARSE)
+                .then(|| locate_by_parse(&self.text, path))
+                .flatten();
+        }
         let spans = self
             .spans
             .get_or_init(|| {

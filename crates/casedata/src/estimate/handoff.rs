@@ -48,6 +48,16 @@ fn decode(name: String, bytes: &[u8]) -> Result<Bootstrap> {
         else {
             return Err(bad(format!("row {} has an empty field", i + 1)));
         };
+        if let Some(msg) = som_core::domain::Domain::Any.check(e) {
+            return Err(bad(format!("row {}, column `effect`: {msg}", i + 1)));
+        }
+        // Replicates are numbered from 0 by som; a far larger number is a damaged file.
+        if r as usize > 1_000_000 {
+            return Err(bad(format!(
+                "row {}, column `replicate`: {r} is not a replicate",
+                i + 1
+            )));
+        }
         max_rep = max_rep.max(r);
         let v = out.draws.entry((d.to_string(), y)).or_default();
         if v.len() != r as usize {

@@ -289,7 +289,7 @@ impl Study {
                 "must be at least 1".into(),
             );
         }
-        if study.period.pre_years + study.period.post_years > 40 {
+        if u64::from(study.period.pre_years) + u64::from(study.period.post_years) > 40 {
             bad(
                 root.key("period"),
                 "pre_years + post_years is over 40 years".into(),

@@ -341,7 +341,7 @@ impl DiscountCatalogue {
                         format!("bands must be contiguous: expected {expect_from}"),
                     ));
                 }
-                if let Some(msg) = Domain::AboveMinusOne.check(b.rate) {
+                if let Some(msg) = Domain::Rate.check(b.rate) {
                     diags.push(src.diag(
                         &p.index(j).key("rate"),
                         format!("rate {msg}, got {}", b.rate),
@@ -471,10 +471,10 @@ impl Catalogues {
             diags.extend(v);
         }
         if let Some(i) = &i {
-            // Every rate of change above −1 (a rate of −1 would make every price 0).
+            // Every rate of change a yearly rate (a rate of −1 would make every price 0).
             for (k, ix) in i.indices.iter().enumerate() {
                 for (j, r) in ix.rates.iter().enumerate() {
-                    if let Some(msg) = Domain::AboveMinusOne.check(r.rate) {
+                    if let Some(msg) = Domain::Rate.check(r.rate) {
                         let path = FieldPath::root()
                             .key("index")
                             .index(k)

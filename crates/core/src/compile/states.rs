@@ -778,14 +778,14 @@ impl<'a> Builder<'a> {
                 }
             }
             let (discount, discounting) = match o.discount_rate {
-                Some(r) if r.is_finite() && r > -1.0 => (
+                Some(r) if Range::Rate.check(r).is_none() => (
                     crate::discount::factors(&|_| r, h as u32, self.sc.discounting.timing),
                     format!("constant {r}"),
                 ),
                 Some(r) => {
                     self.diag(
                         &p.key("discount_rate"),
-                        format!("must be a rate above −1, got {r}"),
+                        format!("{}, got {r}", Range::Rate.check(r).unwrap_or_default()),
                     );
                     (vec![1.0; h], String::new())
                 }

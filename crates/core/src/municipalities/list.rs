@@ -159,14 +159,20 @@ pub fn parse(src: &Source, known: &[Entry]) -> Result<Vec<Entry>> {
         let mut number = |name: &str, positive: bool| -> Option<f64> {
             let v = cell(name)?;
             match v.replace(',', ".").parse::<f64>() {
-                Ok(x) if x.is_finite() && (x > 0.0 || (!positive && x >= 0.0)) => Some(x),
+                Ok(x)
+                    if x.is_finite()
+                        && x <= crate::domain::MAX_MAGNITUDE
+                        && (x > 0.0 || (!positive && x >= 0.0)) =>
+                {
+                    Some(x)
+                }
                 _ => {
                     problems.push(diag(
                         src,
                         line,
                         name,
                         format!(
-                            "is `{v}`; expected a number {}",
+                            "is `{v}`; expected a number {} and at most 10^15",
                             if positive { "above 0" } else { "of 0 or more" }
                         ),
                     ));

@@ -517,6 +517,21 @@ pub fn run_one(
         f.outcomes[0],
     );
     row.participants = Some(res.participants);
+    // Every figure finite before anything is written (an overflow is an error, not a null).
+    if let Some(path) = crate::finite::first_non_finite(&res) {
+        return Err(Error::Invalid(vec![crate::Diagnostic {
+            file: base.source.name.clone(),
+            line: None,
+            column: None,
+            field: String::new(),
+            row: None,
+            message: format!(
+                "in municipality {}, the result `{path}` is not a finite number: the \
+                 scenario's inputs are too large to compute with there",
+                l.entry.code
+            ),
+        }]));
+    }
     row.npv = Some(res.total.metrics.npv);
     row.npv_per_participant = res.net_per_participant;
     row.bcr = res.total.metrics.bcr;

@@ -46,6 +46,30 @@ pub struct Plan {
 
 /// Read the scenario, the list and the study, and check the options.
 pub fn plan(spec: &Spec) -> Result<Plan> {
+    // The options, checked here for every caller (the command line checks them as it reads
+    // them too; the Python package passes them as given).
+    let mut bad = Vec::new();
+    if let Some(msg) = spec
+        .reference_population
+        .and_then(|p| som_core::domain::Domain::Positive.check(p))
+    {
+        bad.push(som_core::Diagnostic::option("--reference-population", msg));
+    }
+    if let Some(b) = spec.replicates.filter(|b| !(100..=100_000).contains(b)) {
+        bad.push(som_core::Diagnostic::option(
+            "--replicates",
+            format!("is {b}; expected 100 to 100,000"),
+        ));
+    }
+    if spec.payback_within > 200 {
+        bad.push(som_core::Diagnostic::option(
+            "--payback-within",
+            format!("is {}; expected 0 to 200 years", spec.payback_within),
+        ));
+    }
+    if !bad.is_empty() {
+        return Err(Error::Invalid(bad));
+    }
     let base = crate::io::load_scenario(&spec.scenario)?;
     base.compile()?;
     let known = list::bundled()?;
@@ -137,6 +161,27 @@ pub fn plan(spec: &Spec) -> Result<Plan> {
         case.disclosure_threshold = threshold;
         study.disclosure_threshold = threshold;
         study_out = Some((study, src, case));
+    }
+    // Every municipality's NPV draws are kept for the regions and draws.parquet, beside the
+    // draws of the runs under way (one a thread).
+    let model = base.compile()?;
+    let kept = (spec.draws as u64).saturating_mul(8 * locals.len() as u64);
+    let running = (spec.draws as u64)
+        .saturating_mul(som_core::montecarlo::bytes_per_draw(&model, &[]))
+        .saturating_mul(rayon::current_num_threads() as u64);
+    let limit = som_core::montecarlo::MAX_DRAWS_BYTES;
+    if kept.saturating_add(running) > limit {
+        return Err(Error::Invalid(vec![som_core::Diagnostic::option(
+            "--draws",
+            format!(
+                "{} draws of {} municipalities would take about {:.1} GiB of memory; at most \
+                 {} GiB is allowed — ask for fewer draws or fewer municipalities (--only)",
+                spec.draws,
+                locals.len(),
+                (kept + running) as f64 / (1u64 << 30) as f64,
+                limit >> 30
+            ),
+        )]));
     }
     Ok(Plan {
         base,
