@@ -203,9 +203,22 @@ fn english_report_is_the_default_and_uses_english_numbers() {
     let npv = s["total"]["npv"].as_f64().unwrap();
     assert!(html.contains(&format!("{} kr.", grouped(npv, ','))));
     assert!(html.contains("Children and families"));
-    assert!(html.contains("Every input is fixed in this run"));
+    // Its illustrative assumptions carry ranges: the default run draws them.
+    assert!(html.contains("intervals and probabilities come from the Monte Carlo draws"));
+    assert!(!html.contains("Every input is fixed"));
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains(&format!("{} kr.", grouped(npv, ','))));
+    assert!(md.contains("10,000 draws"), "{md}");
+    // Without draws the report says so, and does not call the uncertain inputs fixed.
+    let none = run_report(
+        "report-en-no-draws",
+        "models/families-one-plan.toml",
+        &["--draws", "0"],
+    );
+    let html = std::fs::read_to_string(none.join("report.html")).unwrap();
+    assert!(html.contains("This run made no Monte Carlo draws"));
+    assert!(!html.contains("Every input is fixed"));
+    let md = std::fs::read_to_string(none.join("summary.md")).unwrap();
     assert!(md.contains("deterministic run"));
     // The budget view of the scenario's [budget] section: gross, refusion, net, after keys.
     let b = &s["budget"];

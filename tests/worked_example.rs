@@ -1,5 +1,6 @@
 //! Validation against the worked cost-benefit calculation in the Greater Manchester form
-//! (../shared/reference/README.md): som must reproduce every published figure.
+//! (HM Treasury, PSTN and New Economy, 'Supporting public service transformation: cost benefit
+//! analysis guidance for local partnerships', 2014): som must reproduce every figure.
 
 mod common;
 use common::*;

@@ -440,14 +440,28 @@ impl Scenario {
     }
 
     /// A copy with the fields at the given paths replaced (`{"success.with": 0.4,
-    /// "cohort[0].participants": 60}`), validated again.
+    /// "cohort[0].participants": 60}`), validated again. An input set to a number is fixed, and
+    /// the `[[correlation]]` pairs that name it go with its distribution.
     fn with_inputs(&self, py: Python<'_>, overrides: Bound<'_, PyDict>) -> PyResult<Scenario> {
         let mut doc: toml::Value = toml::from_str(&self.loaded.source.text)
             .map_err(|e| to_py(py, invalid("", e.to_string())))?;
+        let mut fixed = Vec::new();
         for (k, v) in overrides.iter() {
             let path: String = k.extract()?;
             let value = to_toml(&v)?;
+            if !value.is_table() {
+                fixed.push(path.clone());
+            }
             set_path(&mut doc, &path, value).map_err(|m| to_py(py, invalid(&path, m)))?;
+        }
+        if let Some(toml::Value::Array(pairs)) = doc.get_mut("correlation") {
+            pairs.retain(|pair| {
+                let named = pair.get("inputs").and_then(|i| i.as_array());
+                !named.is_some_and(|i| {
+                    i.iter()
+                        .any(|n| fixed.iter().any(|f| n.as_str() == Some(f)))
+                })
+            });
         }
         let text = toml::to_string(&doc).map_err(|e| to_py(py, invalid("", e.to_string())))?;
         let name = if self.loaded.source.name.ends_with("(with overrides)") {

@@ -73,6 +73,18 @@ def test_override_equals_the_edited_file(tmp_path):
     assert "with = 0.55" in t.toml and "with = 0.55" not in text
 
 
+def test_fixing_a_correlated_input_drops_its_pairs():
+    s = som.load("models/families-one-plan.toml")
+    assert s.toml.count("[[correlation]]") == 3
+    # A number fixes success.with: its pair with success.without goes, the other two stay.
+    t = s.with_inputs({"success.with": 0.55})
+    assert t.toml.count("[[correlation]]") == 2 and '"success.with"' not in t.toml
+    # A distribution keeps it uncertain, and its pair.
+    u = s.with_inputs({"success.with": {"dist": "beta", "mean": 0.55, "sd": 0.08}})
+    assert u.toml.count("[[correlation]]") == 3 and '"success.with"' in u.toml
+    assert u.run(500, seed=2).n_draws == 500
+
+
 def test_override_in_a_loop_moves_npv_monotonically():
     s = som.load("models/families-one-plan.toml")
     npv = [s.with_inputs({"success.with": w}).run(0).npv for w in (0.2, 0.3, 0.4, 0.5)]

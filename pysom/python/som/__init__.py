@@ -188,8 +188,8 @@ class Scenario:
 
     def with_inputs(self, overrides: Mapping[str, Any] | None = None, **kw: Any) -> "Scenario":
         """A copy with fields replaced by their path (``"success.with"``,
-        ``"cohort[0].participants"``, ``"discounting.rate"``); a number fixes an uncertain input,
-        a dict gives a distribution (``{"dist": "normal", "mean": 0.3, "sd": 0.05}``). The result
+        ``"cohort[0].participants"``, ``"discounting.rate"``); a number fixes an uncertain input
+        (and drops the ``[[correlation]]`` pairs that name it), a dict gives a distribution (``{"dist": "normal", "mean": 0.3, "sd": 0.05}``). The result
         is validated again: an unknown field raises :class:`SomError`."""
         o = dict(overrides or {})
         o.update(kw)
