@@ -247,6 +247,43 @@ fn darth_sick_sicker_reproduces_the_published_table() {
     assert!((w[1].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-15);
 }
 
+/// The published model cut short by one year (horizon 75 for 75 cycles and the Simpson
+/// correction's 76th trace point gave an ICER of 73,056 without a word): an error on `horizon`
+/// that says what would be cut and the horizon that holds the model.
+#[test]
+fn a_horizon_that_cuts_the_cycles_is_an_error() {
+    let text = std::fs::read_to_string(root().join("models/examples/sick-sicker-darth-2023.toml"))
+        .unwrap();
+    assert!(
+        text.contains("\nhorizon = 76\n"),
+        "the bundled example changed"
+    );
+    // The department map beside it, by its full path.
+    let deps = root().join("models/examples/gmca-departments.toml");
+    let text = text.replace(
+        "\"gmca-departments.toml\"",
+        &format!("{:?}", deps.to_str().unwrap()),
+    );
+    let short = text.replace("\nhorizon = 76\n", "\nhorizon = 75\n");
+    expect_error(
+        "horizon-short",
+        &short,
+        line_of(&short, "horizon = 75"),
+        "horizon",
+        &[
+            "75 yearly cycles",
+            "`simpson-darth` correction",
+            "76 years",
+            "cut its last 1 year(s)",
+            "`horizon = 76`",
+        ],
+    );
+    // A longer horizon leaves the published figures as they are.
+    let later = text.replace("\nhorizon = 76\n", "\nhorizon = 77\n");
+    let ok = run(&write("horizon-long", &later), "horizon-long", &[]);
+    published(icer(&ok), 72_988.0, 0);
+}
+
 /// A two-state cohort (well → dead with probability ½ a cycle, 3 cycles), value 1 a year in
 /// `well`, cost 100 a year: every convention against the trace 1, ½, ¼, ⅛ by hand.
 fn two_state(timing: &str, extra: &str) -> String {

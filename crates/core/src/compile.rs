@@ -1420,6 +1420,7 @@ impl<'a> Builder<'a> {
             && self.diags.is_empty()
         {
             self.rows_over_one(st, mk);
+            self.past_horizon(st, mk, disc.factors.len());
         }
         self.finish(disc, FormParts::States(markov.map(Box::new)))
     }

@@ -57,8 +57,14 @@ fn spec() -> impl Strategy<Value = Spec> {
 fn text(sp: &Spec, scale: f64, rr: Option<f64>) -> String {
     let s = sp.rows.len();
     let names: Vec<String> = (0..s).map(|i| format!("s{i}")).collect();
-    let mut t = String::from(
-        "name = \"prop\"\nprice_year = 2025\nfirst_year = 2025\nhorizon = 12\n[discounting]\nrate = 0.03\n",
+    // A horizon that holds every cohort's cycles and a correction's last trace point (a shorter
+    // one is an error: it would cut the model without a word).
+    let per_year = [1, 4, 12][sp.per_year];
+    let last_start = sp.cohorts.iter().map(|c| c.0).max().unwrap_or(0);
+    let horizon = last_start + sp.cycles.div_ceil(per_year) + 1;
+    let mut t = format!(
+        "name = \"prop\"\nprice_year = 2025\nfirst_year = 2025\nhorizon = {horizon}\n\
+         [discounting]\nrate = 0.03\n",
     );
     for &(start, n) in &sp.cohorts {
         t += &format!(

@@ -883,6 +883,66 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Cohorts whose given cycles (and the trace point a point-based correction adds) run past
+    /// the horizon: the flows of those years would be cut without a word, so they are an error
+    /// on `horizon` that says what is cut and the horizon that holds the model.
+    pub(super) fn past_horizon(&mut self, st: &ms::States, mk: &Compiled, h: usize) {
+        let Some(cycles) = st.cycles else {
+            // Without `cycles`, a cohort runs to the end of the horizon: nothing is cut.
+            return;
+        };
+        let touched = |e: &&markov::Element| e.terms.iter().any(|&(_, w)| w != 0.0);
+        let Some(last) = mk
+            .cost_elements
+            .iter()
+            .chain(&mk.outcome_elements)
+            .filter(touched)
+            .map(|e| e.year)
+            .max()
+        else {
+            return;
+        };
+        // The latest cohort to enter needs the longest horizon.
+        let Some(start) = mk.cohorts.iter().map(|&(s, _)| s).max() else {
+            return;
+        };
+        let need = start + last + 1;
+        if need <= h {
+            return;
+        }
+        let unit = match mk.cycle {
+            ms::CycleLength::Year => "yearly",
+            ms::CycleLength::Quarter => "quarterly",
+            ms::CycleLength::Month => "monthly",
+        };
+        let per_year = mk.cycle.per_year() as usize;
+        let of_cycles = (cycles as usize).div_ceil(per_year);
+        let correction = if last < of_cycles {
+            String::new()
+        } else {
+            format!(
+                " (with the `{}` correction, whose last trace point falls in the year after \
+                 the last cycle)",
+                mk.correction.as_str()
+            )
+        };
+        let cohort = if start == 0 {
+            "a cohort entering in year 0".to_string()
+        } else {
+            format!("the cohort entering in projection year {start}")
+        };
+        self.diag(
+            &FieldPath::root().key("horizon"),
+            format!(
+                "{cycles} {unit} cycles{correction} fill {} years from entry, so {cohort} \
+                 needs a horizon of {need} years; a horizon of {h} would cut its last {} \
+                 year(s) without a word: set `horizon = {need}`, or fewer `states.cycles`",
+                last + 1,
+                need - h
+            ),
+        );
+    }
+
     /// Rows whose probabilities off the diagonal sum to more than 1 at base values (an effect
     /// that pushes a row over 1), named by arm, cycle and row.
     pub(super) fn rows_over_one(&mut self, st: &ms::States, mk: &Compiled) {
