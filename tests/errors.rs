@@ -148,6 +148,15 @@ fn missing_price_for_a_year() {
         "consequence[0].item",
         "missing price for a year",
     );
+    // The bundled index cannot be edited: the message says how to supply one's own.
+    expect_error(
+        "price-year-own-index",
+        &text,
+        23,
+        "consequence[0].item",
+        "is part of som and cannot be edited: copy it, add it there and name the copy in the \
+         scenario, `[catalogues] price_index = \"my-price-index-dk.toml\"`",
+    );
 }
 
 #[test]

@@ -837,6 +837,21 @@ fn row_that_does_not_sum_to_one() {
 }
 
 #[test]
+fn a_cost_on_several_states_says_how() {
+    let t = GOOD.replace(
+        "state = \"foster\"",
+        "state = [\"foster\", \"institution\"]",
+    );
+    expect_error(
+        "cost-several-states",
+        &t,
+        line_of(&t, "state = [\"foster\""),
+        "states.cost[0].state",
+        &["a cost names one state", "one [[states.cost]] per state"],
+    );
+}
+
+#[test]
 fn negative_probability() {
     let t = GOOD.replace("[0.0, 0.1, 0.9]", "[-0.1, 0.2, 0.9]");
     expect_error(

@@ -616,8 +616,11 @@ impl<'a> Builder<'a> {
                 let msg = format!(
                     "missing price for a year: price index `{}` has no rate for {missing}, \
                      needed to move item `{item_id}` from {} prices to the scenario's price \
-                     year {} (add it to `{}`)",
-                    index.id, item.year, self.sc.price_year, self.cat.price_index.1.name
+                     year {} ({})",
+                    index.id,
+                    item.year,
+                    self.sc.price_year,
+                    crate::builtin::where_to_add(&self.cat.price_index.1.name, "price_index")
                 );
                 self.diag(&path.key("item"), msg);
                 return None;

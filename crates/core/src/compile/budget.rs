@@ -221,9 +221,9 @@ pub(crate) fn resolve(
                     path,
                     format!(
                         "missing rate for a year: price index `{id}` has no rate for {y}, needed \
-                         to move the scenario's {price_year} prices to {to} (add it to `{}`, or \
-                         choose another `index`)",
-                        idx_cat.1.name
+                         to move the scenario's {price_year} prices to {to} ({}; or choose \
+                         another `index`)",
+                        crate::builtin::where_to_add(&idx_cat.1.name, "price_index")
                     ),
                 );
                 indices.push(IndexUse {

@@ -360,6 +360,7 @@ pub struct StateCost {
     /// Label of the line in the ledger.
     pub name: String,
     /// The state.
+    #[serde(deserialize_with = "one_state")]
     pub state: String,
     /// The arm; default both.
     #[serde(default)]
@@ -458,4 +459,25 @@ pub struct Acceptability {
     /// Number of steps. Default 50.
     #[serde(default)]
     pub steps: Option<u32>,
+}
+
+/// A cost's `state`: one state id. A list gets a message that says how to cost several states.
+fn one_state<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct One;
+    impl<'de> serde::de::Visitor<'de> for One {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("one state id")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+            Err(serde::de::Error::custom(
+                "a cost names one state: for a cost in several states, give one \
+                 [[states.cost]] per state",
+            ))
+        }
+    }
+    d.deserialize_any(One)
 }
