@@ -837,6 +837,30 @@ fn row_that_does_not_sum_to_one() {
 }
 
 #[test]
+fn an_empty_age_window_names_the_ages_and_the_exclusive_bound() {
+    let t = GOOD
+        .replace(
+            "initial = { home = 1 }",
+            "initial = { home = 1 }\nage_at_entry = 14",
+        )
+        .replace(
+            "[[states.arm.baseline.matrix]]\n",
+            "[[states.arm.baseline.matrix]]\nfrom_age = 16\nto_age = 16\n",
+        );
+    expect_error(
+        "empty-age-window",
+        &t,
+        line_of(&t, "[[states.arm.baseline.matrix]]"),
+        "states.arm.baseline.matrix[0]",
+        &[
+            "the window is empty",
+            "`from_age` = 16 to `to_age` = 16 with `age_at_entry` = 14",
+            "the upper bound is exclusive",
+        ],
+    );
+}
+
+#[test]
 fn a_cost_on_several_states_says_how() {
     let t = GOOD.replace(
         "state = \"foster\"",

@@ -105,6 +105,11 @@ pub fn input_label_in(sc: &Scenario, path: &str, lang: Lang) -> String {
             };
         }
     }
+    if let Some(rest) = path.strip_prefix("states.")
+        && let Some(label) = state_label(sc, rest, lang)
+    {
+        return label;
+    }
     match path {
         "success.with" => t(
             "Success rate with the intervention",
@@ -140,6 +145,62 @@ pub fn input_label_in(sc: &Scenario, path: &str, lang: Lang) -> String {
             }
         }
     }
+}
+
+/// A readable name of an input of `[states]` (`rest` is the path after `states.`): a
+/// transition by its arm and states, a cost or outcome by its name.
+fn state_label(sc: &Scenario, rest: &str, lang: Lang) -> Option<String> {
+    let st = sc.states.as_ref()?;
+    let t = |en: &'static str, da: &'static str| lang.t(en, da);
+    let named = |list: &str, name: &dyn Fn(usize) -> Option<String>| -> Option<String> {
+        let (i, more) = index(rest.strip_prefix(list)?)?;
+        let name = name(i)?;
+        Some(if more.is_empty() {
+            name
+        } else {
+            format!("{name}: {}", words(more, lang))
+        })
+    };
+    // `arm.A.matrix[i].rows.S[j]`: the transition S → the j-th state, in arm A.
+    if let Some(r) = rest.strip_prefix("arm.") {
+        let (arm, r) = r.split_once('.')?;
+        let (m, r) = index(r.strip_prefix("matrix")?)?;
+        let (from, j) = r.strip_prefix("rows.")?.split_once('[')?;
+        let j: usize = j.strip_suffix(']')?.parse().ok()?;
+        let to = st.names.get(j)?;
+        let matrix = if m > 0 {
+            format!(" ({} {})", t("matrix", "matrix"), m + 1)
+        } else {
+            String::new()
+        };
+        return Some(format!("{arm}: {from} → {to}{matrix}"));
+    }
+    if let Some(state) = rest.strip_prefix("initial.") {
+        return Some(format!(
+            "{} {state}",
+            t("Initial share in", "Andel ved start i")
+        ));
+    }
+    if let Some(l) = named("transition_cost", &|i| {
+        st.transition_costs.get(i).map(|c| c.name.clone())
+    }) {
+        return Some(l);
+    }
+    if let Some(l) = named("cost", &|i| st.costs.get(i).map(|c| c.name.clone())) {
+        return Some(l);
+    }
+    if let Some(l) = named("outcome", &|i| st.outcomes.get(i).map(|c| c.name.clone())) {
+        return Some(l.replace(": values ", ": "));
+    }
+    named("effect", &|i| {
+        st.effects.get(i).map(|e| {
+            format!(
+                "{} {}",
+                t("Effect on", "Effekt på"),
+                e.transitions.join(", ")
+            )
+        })
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +256,61 @@ units = -0.5
         assert_eq!(
             input_label(&sc, "consequence[5].units"),
             "consequence[5].units"
+        );
+    }
+
+    #[test]
+    fn state_transition_inputs_are_named_by_arm_and_states() {
+        let text = r#"
+name = "x"
+price_year = 2025
+first_year = 2025
+horizon = 5
+[[cohort]]
+start = 2025
+participants = 10
+[states]
+names = ["home", "foster", "institution"]
+initial = { home = 1 }
+[states.arm.baseline]
+[[states.arm.baseline.matrix]]
+rows.home = [0.8, 0.15, 0.05]
+rows.foster = [0.1, 0.85, 0.05]
+rows.institution = [0.0, 0.1, 0.9]
+[states.arm.intervention]
+[[states.effect]]
+transitions = ["home -> foster"]
+rr = 0.7
+[[states.cost]]
+name = "Foster care"
+state = "foster"
+amount = 470000
+[[states.outcome]]
+name = "Years at home"
+values = { home = 1 }
+"#;
+        let sc: Scenario = toml::from_str(text).unwrap();
+        let l = |p: &str| input_label(&sc, p);
+        assert_eq!(
+            l("states.arm.baseline.matrix[0].rows.home[1]"),
+            "baseline: home → foster"
+        );
+        assert_eq!(
+            l("states.arm.intervention.matrix[1].rows.foster[2]"),
+            "intervention: foster → institution (matrix 2)"
+        );
+        assert_eq!(l("states.cost[0].amount"), "Foster care: amount");
+        assert_eq!(l("states.outcome[0].values.home"), "Years at home: home");
+        assert_eq!(l("states.effect[0].rr"), "Effect on home -> foster: rr");
+        assert_eq!(l("states.initial.home"), "Initial share in home");
+        assert_eq!(
+            input_label_in(&sc, "states.initial.home", Lang::Da),
+            "Andel ved start i home"
+        );
+        // Out of range: the field path itself.
+        assert_eq!(
+            l("states.arm.baseline.matrix[0].rows.home[7]"),
+            "states.arm.baseline.matrix[0].rows.home[7]"
         );
     }
 }

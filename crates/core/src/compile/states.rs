@@ -109,9 +109,34 @@ impl<'a> Builder<'a> {
             to: to.unwrap_or(usize::MAX),
         };
         if w.to <= w.from {
+            // Said in the unit the window was given in, bounds as given: from ≤ x < to.
+            let given = if kinds[1] {
+                format!(
+                    "`from_year` = {} to `to_year` = {}",
+                    shown(m.from_year.map(f64::from)),
+                    shown(m.to_year.map(f64::from))
+                )
+            } else if kinds[2] {
+                format!(
+                    "`from_age` = {} to `to_age` = {} with `age_at_entry` = {}",
+                    shown(m.from_age),
+                    shown(m.to_age),
+                    shown(age0)
+                )
+            } else {
+                format!(
+                    "`from_cycle` = {} to `to_cycle` = {}",
+                    shown(m.from_cycle.map(f64::from)),
+                    shown(m.to_cycle.map(f64::from))
+                )
+            };
             self.diag(
                 path,
-                format!("the window is empty (cycle {} to {})", w.from, w.to),
+                format!(
+                    "the window is empty: {given} holds no cycle (cycles {} ≤ k < {}; the upper \
+                     bound is exclusive)",
+                    w.from, w.to
+                ),
             );
         }
         w
@@ -1100,4 +1125,9 @@ impl<'a> Builder<'a> {
         }
         out
     }
+}
+
+/// A window bound as given, or `none`.
+fn shown(x: Option<f64>) -> String {
+    x.map_or("none".to_string(), |v| v.to_string())
 }
