@@ -135,7 +135,8 @@ pub fn period(s: &str) -> Option<(i32, u32)> {
     let (y, m) = match parts.as_slice() {
         [a, b] if a.len() == 4 => (n(a)?, n(b)?),
         [a, b] if b.len() == 4 => (n(b)?, n(a)?),
-        [a] if a.len() == 6 => (n(&a[..4])?, n(&a[4..])?),
+        // Digits only before slicing by byte: `5,5ät` is six bytes too (found by fuzzing).
+        [a] if a.len() == 6 && a.bytes().all(|b| b.is_ascii_digit()) => (n(&a[..4])?, n(&a[4..])?),
         _ => return None,
     };
     (YEARS.contains(&(y as i32)) && (1..=12).contains(&m)).then_some((y as i32, m))
@@ -218,6 +219,9 @@ mod tests {
         assert_eq!(period("202103"), Some((2021, 3)));
         assert_eq!(period("15-03-2021"), Some((2021, 3)));
         assert_eq!(period("2021-13"), None);
+        // Six bytes that are not six digits, a character cut by a byte index before.
+        assert_eq!(period("5,5ät"), None);
+        assert_eq!(period("2021ä"), None);
         assert_eq!(boolean("Ja"), Some(true));
         assert_eq!(boolean("nej"), Some(false));
         assert_eq!(boolean("maybe"), None);
