@@ -598,17 +598,23 @@ fn replay() {
     println!("{name}: {} bytes, {:?}", input.len(), t0.elapsed());
 }
 
-/// Write every target's seeds to `$SOM_FUZZ_CORPUS/<target>/` (for the long runs:
-/// `.ci/fuzz-long`).
+/// Write every target's seeds to `$SOM_FUZZ_CORPUS/<target>/` (the long runs' corpus:
+/// `.ci/fuzz-long`), or to a scratch folder: every target gets seeds, written as made.
 #[test]
-#[ignore]
 fn write_seeds() {
-    let dir = PathBuf::from(std::env::var("SOM_FUZZ_CORPUS").expect("SOM_FUZZ_CORPUS=<folder>"));
+    let dir = std::env::var("SOM_FUZZ_CORPUS").map_or_else(
+        |_| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-seeds"),
+        PathBuf::from,
+    );
     for (name, _) in som_fuzz::TARGETS {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
-        for (i, s) in seeds(name).iter().enumerate() {
-            std::fs::write(d.join(format!("seed-{i}")), s).unwrap();
+        let made = seeds(name);
+        assert!(!made.is_empty(), "no seeds for target {name}");
+        for (i, s) in made.iter().enumerate() {
+            let f = d.join(format!("seed-{i}"));
+            std::fs::write(&f, s).unwrap();
+            assert_eq!(&std::fs::read(&f).unwrap(), s, "{}", f.display());
         }
     }
 }
