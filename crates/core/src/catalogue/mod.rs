@@ -11,14 +11,46 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A name in Danish and English.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// A name in Danish and English: `{ da = "…", en = "…" }`, or one string for both.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Label {
-    #[serde(default)]
     pub da: Option<String>,
-    #[serde(default)]
     pub en: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelTable {
+    #[serde(default)]
+    da: Option<String>,
+    #[serde(default)]
+    en: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Label;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a name: a string, or a table { da = \"…\", en = \"…\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Label, E> {
+                Ok(Label {
+                    da: Some(v.to_string()),
+                    en: Some(v.to_string()),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Label, A::Error> {
+                let t = LabelTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Label { da: t.da, en: t.en })
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl Label {
@@ -525,6 +557,34 @@ functions = ["5.38.*"]
 "#,
         )
         .unwrap()
+    }
+
+    #[derive(Deserialize)]
+    struct Named {
+        name: Label,
+    }
+
+    #[test]
+    fn a_label_is_a_string_or_a_table() {
+        let n: Named = toml::from_str("name = \"Hjemmehjælp\"").unwrap();
+        assert_eq!(n.name.da.as_deref(), Some("Hjemmehjælp"));
+        assert_eq!(n.name.en_or("x"), "Hjemmehjælp");
+        let n: Named =
+            toml::from_str("name = { da = \"Tandpleje\", en = \"Dental care\" }").unwrap();
+        assert_eq!(n.name.da.as_deref(), Some("Tandpleje"));
+        assert_eq!(n.name.en_or("x"), "Dental care");
+        let n: Named = toml::from_str("name = { da = \"Tandpleje\" }").unwrap();
+        assert_eq!(n.name.en_or("x"), "Tandpleje");
+        let e = toml::from_str::<Named>("name = 5")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("a name: a string, or a table"), "{e}");
+        let e = toml::from_str::<Named>("name = { dk = \"x\" }")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("unknown field `dk`"), "{e}");
     }
 
     #[test]
