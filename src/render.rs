@@ -35,18 +35,20 @@ fn payback(m: &Metrics) -> String {
     }
 }
 
-fn row(out: &mut String, label: &str, m: &Metrics) {
-    let _ = writeln!(
+/// A row of the results table; `ratios` whether the BCR and ROI belong to the scenario's form.
+fn row(out: &mut String, label: &str, m: &Metrics, ratios: bool) {
+    let _ = write!(
         out,
-        "  {:<34} {:>14} {:>14} {:>14} {:>7} {:>7}  {}",
+        "  {:<34} {:>14} {:>14} {:>14}",
         truncate(label, 34),
         thousands(m.cost_pv),
         thousands(m.benefit_pv),
         thousands(m.npv),
-        opt(m.bcr, 2),
-        opt(m.roi, 2),
-        payback(m)
     );
+    if ratios {
+        let _ = write!(out, " {:>7} {:>7}", opt(m.bcr, 2), opt(m.roi, 2));
+    }
+    let _ = writeln!(out, "  {}", payback(m));
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -59,7 +61,7 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn table(out: &mut String, title: &str, groups: &[GroupResult]) {
+fn table(out: &mut String, title: &str, groups: &[GroupResult], ratios: bool) {
     let _ = writeln!(out, "{title}");
     for g in groups {
         let label = if g.public {
@@ -67,8 +69,18 @@ fn table(out: &mut String, title: &str, groups: &[GroupResult]) {
         } else {
             format!("{} (not in total)", g.name)
         };
-        row(out, &label, &g.metrics);
+        row(out, &label, &g.metrics, ratios);
     }
+}
+
+/// The readable name of the input at field path `path` (its scenario line's name), else the path.
+fn label(run: &engine::Run, path: &str) -> String {
+    run.model
+        .params
+        .iter()
+        .position(|p| p.name == path)
+        .and_then(|j| run.input_labels.get(j).cloned())
+        .unwrap_or_else(|| path.to_string())
 }
 
 /// The readable summary of a run.
@@ -77,12 +89,19 @@ pub fn summary(run: &engine::Run) -> String {
     let r = &s.results;
     let c = &s.conventions;
     let mut out = String::new();
+    // The success-rate form's ratios; a [states] model shows its outcomes per arm below.
+    let ratios = s.scenario.form == engine::model::Form::SuccessRate;
     let _ = writeln!(out, "{}", s.scenario.name);
+    let outcomes = if ratios {
+        format!(", {:.1} net additional outcomes", r.net_outcomes)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "  {} participants, {} net additional outcomes; {}–{} in {} p/l, {}",
+        "  {} participant{}{outcomes}; {}–{} in {} p/l, {}",
         thousands(r.participants),
-        format_args!("{:.1}", r.net_outcomes),
+        if r.participants == 1.0 { "" } else { "s" },
         s.scenario.first_year,
         s.scenario.last_year,
         c.price_year,
@@ -102,24 +121,33 @@ pub fn summary(run: &engine::Run) -> String {
             "undiscounted"
         }
     );
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "  {:<34} {:>14} {:>14} {:>14} {:>7} {:>7}  payback",
-        "", "cost PV", "benefit PV", "NPV", "BCR", "ROI"
+        "  {:<34} {:>14} {:>14} {:>14}",
+        "", "cost PV", "benefit PV", "NPV"
     );
-    row(&mut out, "Total (public sector)", &r.total.metrics);
-    table(&mut out, "By actor", &r.by_actor);
-    table(&mut out, "By department", &r.by_department);
-    let _ = writeln!(
-        out,
-        "\n  net result per participant: {}; cost per successful outcome: {}",
-        r.net_per_participant
-            .map(thousands)
-            .unwrap_or_else(|| "–".into()),
-        r.cost_per_outcome
-            .map(thousands)
-            .unwrap_or_else(|| "–".into())
-    );
+    if ratios {
+        let _ = write!(out, " {:>7} {:>7}", "BCR", "ROI");
+    }
+    let _ = writeln!(out, "  payback");
+    row(&mut out, "Total (public sector)", &r.total.metrics, ratios);
+    table(&mut out, "By actor", &r.by_actor, ratios);
+    table(&mut out, "By department", &r.by_department, ratios);
+    let per = r
+        .net_per_participant
+        .map(thousands)
+        .unwrap_or_else(|| "–".into());
+    if ratios {
+        let _ = writeln!(
+            out,
+            "\n  net result per participant: {per}; cost per successful outcome: {}",
+            r.cost_per_outcome
+                .map(thousands)
+                .unwrap_or_else(|| "–".into())
+        );
+    } else {
+        let _ = writeln!(out, "\n  net result per participant: {per}");
+    }
     if let Some(u) = &s.uncertainty {
         let f = |x: Option<f64>| x.map(thousands).unwrap_or_else(|| "–".into());
         let t = &u.total;
@@ -161,7 +189,7 @@ pub fn summary(run: &engine::Run) -> String {
         }
     }
     if let Some(sens) = &s.sensitivity {
-        sensitivity(&mut out, sens);
+        sensitivity(&mut out, sens, run);
     }
     let w = &r.who_pays_who_gains;
     if !w.investing.is_empty() && !w.gaining.is_empty() {
@@ -274,7 +302,7 @@ fn value(v: f64) -> String {
 /// Bars of the tornado shown; summary.json has them all.
 const TORNADO_SHOWN: usize = 10;
 
-fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity) {
+fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity, run: &engine::Run) {
     use engine::sensitivity::RangeFrom;
     if !s.tornado.is_empty() {
         let _ = writeln!(
@@ -287,7 +315,7 @@ fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity) {
         );
         let _ = writeln!(
             out,
-            "  {:<38} {:>12} {:>12} {:>14} {:>14}",
+            "  {:<44} {:>12} {:>12} {:>14} {:>14}",
             "input", "low", "high", "NPV at low", "NPV at high"
         );
         for b in s.tornado.iter().take(TORNADO_SHOWN) {
@@ -297,8 +325,8 @@ fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity) {
             };
             let _ = writeln!(
                 out,
-                "  {:<38} {:>12} {:>12} {:>14} {:>14}",
-                truncate(&format!("{}{mark}", b.input), 38),
+                "  {:<44} {:>12} {:>12} {:>14} {:>14}",
+                truncate(&format!("{}{mark}", label(run, &b.input)), 44),
                 value(b.low),
                 value(b.high),
                 thousands(b.npv_low),

@@ -1162,3 +1162,73 @@ fn reports_show_the_state_transition_results() {
     assert!(html.contains("<h2>Tilstandsmodel (Markov-kohorter)</h2>"));
     assert!(html.contains("charts/markov_trace.png"));
 }
+
+/// Each form shows the metrics that belong to it (docs/scenario-format.md, 8.1): a `[states]`
+/// model has no BCR, ROI or cost per successful outcome in summary.json, the terminal,
+/// summary.md, the report or the workbook; a success-rate model has them in all five.
+#[test]
+fn each_form_shows_its_own_metrics() {
+    use calamine::{Reader, Xlsx, open_workbook};
+    let cases = [
+        ("models/examples/hiv-chancellor-1997.toml", "states", false),
+        ("models/families-one-plan.toml", "success_rate", true),
+    ];
+    for (model, form, ratios) in cases {
+        let out = scratch(&format!("markov-form-{form}")).join("run");
+        let o = som(&[
+            "run",
+            model,
+            "--out",
+            out.to_str().unwrap(),
+            "--no-charts",
+            "--draws",
+            "50",
+        ]);
+        assert!(o.status.success(), "{model}: {}", stderr(&o));
+        let s = read_json(&out.join("summary.json"));
+        assert_eq!(s["scenario"]["form"], form);
+        for key in ["bcr", "roi"] {
+            assert_eq!(!s["total"][key].is_null(), ratios, "{model}: total.{key}");
+        }
+        assert_eq!(!s["cost_per_outcome"].is_null(), ratios, "{model}");
+        let term = stdout(&o);
+        let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        let mut wb: Xlsx<_> = open_workbook(out.join("report.xlsx")).unwrap();
+        let summary = wb.worksheet_range("Summary").unwrap();
+        let labels: Vec<String> = summary
+            .rows()
+            .filter_map(|r| r.first().map(|c| c.to_string()))
+            .collect();
+        let shown = [
+            ("terminal BCR", term.contains(" BCR ")),
+            (
+                "terminal cost per outcome",
+                term.contains("cost per successful outcome"),
+            ),
+            ("summary.md BCR", md.contains("Benefit-cost ratio")),
+            ("report BCR", html.contains("Benefit-cost ratio")),
+            (
+                "report per success",
+                html.contains("Investment per additional success"),
+            ),
+            (
+                "workbook BCR",
+                labels.iter().any(|l| l == "Benefit-cost ratio"),
+            ),
+            ("workbook ROI", labels.iter().any(|l| l == "ROI")),
+            (
+                "workbook per outcome",
+                labels.iter().any(|l| l == "Cost per net outcome (kr.)"),
+            ),
+        ];
+        for (what, present) in shown {
+            assert_eq!(present, ratios, "{model}: {what}");
+        }
+        // The [states] model's own figure is there instead.
+        if !ratios {
+            assert!(term.contains("per additional unit"), "{term}");
+            assert!(md.contains("State-transition cohorts"), "{md}");
+        }
+    }
+}

@@ -161,15 +161,29 @@ fn state_label(sc: &Scenario, rest: &str, lang: Lang) -> Option<String> {
             format!("{name}: {}", words(more, lang))
         })
     };
-    // `arm.A.matrix[i].rows.S[j]`: the transition S → the j-th state, in arm A.
+    // `arm.A.matrix[i].rows.S[j]` or `….rows.S.T`: the transition S → the j-th state (or T),
+    // in arm A; `….estimated.S[j]` the same taken from case data.
     if let Some(r) = rest.strip_prefix("arm.") {
         let (arm, r) = r.split_once('.')?;
         let (m, r) = index(r.strip_prefix("matrix")?)?;
-        let (from, j) = r.strip_prefix("rows.")?.split_once('[')?;
-        let j: usize = j.strip_suffix(']')?.parse().ok()?;
-        let to = st.names.get(j)?;
+        let (r, estimated) = match r.strip_prefix("rows.") {
+            Some(r) => (r, ""),
+            None => (
+                r.strip_prefix("estimated.")?,
+                t(", estimated", ", estimeret"),
+            ),
+        };
+        let (from, to) = match r.split_once('[') {
+            Some((from, j)) => {
+                let j: usize = j.strip_suffix(']')?.parse().ok()?;
+                (from, st.names.get(j)?.as_str())
+            }
+            None => r.split_once('.')?,
+        };
         let matrix = if m > 0 {
-            format!(" ({} {})", t("matrix", "matrix"), m + 1)
+            format!(" ({} {}{estimated})", t("matrix", "matrix"), m + 1)
+        } else if !estimated.is_empty() {
+            format!(" ({})", &estimated[2..])
         } else {
             String::new()
         };
@@ -298,6 +312,22 @@ values = { home = 1 }
         assert_eq!(
             l("states.arm.intervention.matrix[1].rows.foster[2]"),
             "intervention: foster → institution (matrix 2)"
+        );
+        assert_eq!(
+            l("states.arm.baseline.matrix[0].rows.foster.institution"),
+            "baseline: foster → institution"
+        );
+        assert_eq!(
+            l("states.arm.baseline.matrix[0].estimated.home[2]"),
+            "baseline: home → institution (estimated)"
+        );
+        assert_eq!(
+            input_label_in(
+                &sc,
+                "states.arm.baseline.matrix[1].estimated.home[1]",
+                Lang::Da
+            ),
+            "baseline: home → foster (matrix 2, estimeret)"
         );
         assert_eq!(l("states.cost[0].amount"), "Foster care: amount");
         assert_eq!(l("states.outcome[0].values.home"), "Years at home: home");

@@ -246,7 +246,8 @@ pub fn compute_with(
         participants,
         net_outcomes: outcomes,
         net_per_participant: (participants > 0.0).then(|| total.metrics.npv / participants),
-        cost_per_outcome: (outcomes > 0.0).then(|| total.metrics.cost_pv / outcomes),
+        cost_per_outcome: (model.form() == crate::model::Form::SuccessRate && outcomes > 0.0)
+            .then(|| total.metrics.cost_pv / outcomes),
         total,
         by_actor,
         by_department,
@@ -317,6 +318,7 @@ fn group_metrics(
     [cost, benefit]: [&[f64]; 2],
     [cost_b, benefit_b]: [&[f64]; 2],
 ) -> Metrics {
+    let ratios = model.form() == crate::model::Form::SuccessRate;
     let cost_pv: f64 = cost_b.iter().zip(df).map(|(c, d)| c * d).sum();
     let benefit_pv: f64 = benefit_b.iter().zip(df).map(|(b, d)| b * d).sum();
     let npv = benefit_pv - cost_pv;
@@ -331,8 +333,8 @@ fn group_metrics(
         cost_pv,
         benefit_pv,
         npv,
-        bcr: (cost_pv > 0.0).then(|| benefit_pv / cost_pv),
-        roi: (cost_pv > 0.0).then(|| npv / cost_pv),
+        bcr: (ratios && cost_pv > 0.0).then(|| benefit_pv / cost_pv),
+        roi: (ratios && cost_pv > 0.0).then(|| npv / cost_pv),
         payback_status: pb.status,
         payback_year: pb.year,
         payback_calendar_year: pb.year.map(|t| model.first_year + t as i32),
@@ -588,6 +590,7 @@ pub fn batch_with(
     let mut last = vec![usize::MAX; n];
     // The total's cumulative net PV by draw and year, [draw, year].
     let mut total_cum = vec![0.0; n * h];
+    let ratios = model.form() == crate::model::Form::SuccessRate;
     let mut group = |g: usize, id: &str| {
         let mut out = GroupDraws {
             id: id.to_string(),
@@ -638,7 +641,7 @@ pub fn batch_with(
         for i in 0..n {
             let (cost_pv, benefit_pv) = (out.cost_pv[i], out.benefit_pv[i]);
             out.npv[i] = benefit_pv - cost_pv;
-            out.bcr[i] = if cost_pv > 0.0 {
+            out.bcr[i] = if ratios && cost_pv > 0.0 {
                 benefit_pv / cost_pv
             } else {
                 f64::NAN

@@ -45,6 +45,9 @@ pub struct ScenarioInfo {
     pub last_year: i32,
     pub horizon: usize,
     pub success_measure: Option<String>,
+    /// `success_rate` or `states`: which metrics belong to the results
+    /// ([`crate::model::Form`]).
+    pub form: crate::model::Form,
 }
 
 /// Where a result came from.
@@ -234,6 +237,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
             last_year: *model.years.last().unwrap_or(&sc.first_year),
             horizon: model.horizon(),
             success_measure: sc.success.measure.clone(),
+            form: model.form(),
         },
         conventions: model.conventions.clone(),
         results,

@@ -297,20 +297,22 @@ impl Report<'_> {
             &self.money(m.benefit_pv),
             unc.and_then(|u| with_iv(Some(&u.total.benefit_pv))),
         );
-        self.card(
-            h,
-            self.t("Benefit-cost ratio", "Gevinst pr. investeret krone"),
-            &self.num.ratio(m.bcr),
-            unc.and_then(|u| {
-                let s = &u.total.bcr;
-                Some(format!(
-                    "{} [{}; {}]",
-                    iname.clone()?,
-                    self.num.dec(s.low?, 2),
-                    self.num.dec(s.high?, 2)
-                ))
-            }),
-        );
+        if self.run.summary.scenario.form == som_core::model::Form::SuccessRate {
+            self.card(
+                h,
+                self.t("Benefit-cost ratio", "Gevinst pr. investeret krone"),
+                &self.num.ratio(m.bcr),
+                unc.and_then(|u| {
+                    let s = &u.total.bcr;
+                    Some(format!(
+                        "{} [{}; {}]",
+                        iname.clone()?,
+                        self.num.dec(s.low?, 2),
+                        self.num.dec(s.high?, 2)
+                    ))
+                }),
+            );
+        }
         self.card(
             h,
             self.t("Payback", "Tilbagebetaling"),

@@ -88,12 +88,14 @@ pub fn render(run: &Run, lang: Lang) -> String {
         t("Gains (present value)", "Gevinster (nutidsværdi)"),
         money(m.benefit_pv)
     );
-    let _ = writeln!(
-        o,
-        "| {} | {} |",
-        t("Benefit-cost ratio", "Gevinst pr. investeret krone"),
-        num.ratio(m.bcr)
-    );
+    if sc.form == som_core::model::Form::SuccessRate {
+        let _ = writeln!(
+            o,
+            "| {} | {} |",
+            t("Benefit-cost ratio", "Gevinst pr. investeret krone"),
+            num.ratio(m.bcr)
+        );
+    }
     let _ = writeln!(
         o,
         "| {} | {} |",

@@ -305,7 +305,9 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     let stat = |f: fn(&som_core::uncertainty::GroupUncertainty) -> &som_core::stats::Stat| {
         unc.map(|u| f(&u.total))
     };
-    let rows: Vec<(&str, Option<f64>, Kind, Option<&som_core::stats::Stat>)> = vec![
+    // The ratios and the success count belong to the success-rate form (`som_core::model::Form`).
+    let ratios = sm.scenario.form == som_core::model::Form::SuccessRate;
+    let mut rows: Vec<(&str, Option<f64>, Kind, Option<&som_core::stats::Stat>)> = vec![
         (
             st.t("NPV (kr.)", "NNV (kr.)"),
             Some(m.npv),
@@ -353,7 +355,7 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             unc.map(|u| &u.net_outcomes),
         ),
         (
-            "NPV per participant (kr.)",
+            st.t("NPV per participant (kr.)", "NNV pr. deltager (kr.)"),
             sm.results.net_per_participant,
             Kind::Kr,
             unc.map(|u| &u.net_per_participant),
@@ -368,6 +370,21 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             None,
         ),
     ];
+    if !ratios {
+        let left_out = [
+            st.t("Benefit-cost ratio", "Gevinst pr. krone"),
+            "ROI",
+            st.t(
+                "Net additional successful outcomes",
+                "Flere succeser, netto",
+            ),
+            st.t(
+                "Cost per net outcome (kr.)",
+                "Omkostning pr. ekstra succes (kr.)",
+            ),
+        ];
+        rows.retain(|r| !left_out.contains(&r.0));
+    }
     for (label, v, k, stat) in rows {
         let mut vals = vec![V::S(label), V::Opt(v, k)];
         if unc.is_some() {

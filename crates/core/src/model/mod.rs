@@ -173,9 +173,29 @@ pub struct Model {
     pub markov: Option<Box<crate::markov::Compiled>>,
 }
 
+/// A scenario's form, which decides the metrics that belong to it. In the success-rate form
+/// the investment and its consequences are separate parts of the model, so the benefit-cost
+/// ratio, the return on investment and the cost per successful outcome mean what they say. A
+/// `[states]` model is judged by its net result and by the cost per additional unit of each
+/// outcome (with dominance), so those three are left out (null in `summary.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    SuccessRate,
+    States,
+}
+
 impl Model {
     pub fn horizon(&self) -> usize {
         self.years.len()
+    }
+
+    pub fn form(&self) -> Form {
+        if self.markov.is_some() {
+            Form::States
+        } else {
+            Form::SuccessRate
+        }
     }
 
     /// Discount factors of the projection years at a constant rate, under the model's timing
