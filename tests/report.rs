@@ -164,6 +164,7 @@ fn danish_report_states_the_summary_in_danish_numbers() {
         assert_eq!(
             wb.sheet_names(),
             [
+                "Overblik",
                 "Resumé",
                 "Budget",
                 "Hvem betaler",
@@ -174,7 +175,13 @@ fn danish_report_states_the_summary_in_danish_numbers() {
         let r = wb.worksheet_range("Resumé").unwrap();
         let cells: Vec<&Data> = r.used_cells().map(|(_, _, c)| c).collect();
         let has = |t: &str| cells.iter().any(|c| matches!(c, Data::String(x) if x == t));
-        assert!(has("NNV (kr.)") && has("Børn og Familie") && has("Pr. forvaltning"));
+        assert!(
+            has("NNV (kr.)")
+                && has("Børn og Familie")
+                && has(
+                    "Pr. forvaltning (nutidsværdier; omkostning og gevinst +, NNV = gevinst − omkostning)"
+                )
+        );
         let npv = total["npv"].as_f64().unwrap();
         assert!(
             cells

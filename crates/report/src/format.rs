@@ -244,10 +244,15 @@ pub fn round_sig(v: f64) -> f64 {
     (v * f).round() / f
 }
 
+/// The colour of a gain (a net saving) in every table and chart som draws: Okabe–Ito's blue.
+pub const GAIN: (u8, u8, u8) = (0x00, 0x72, 0xb2);
+/// The colour of a cost (a net expense): a dark vermillion, readable as text on white (5.5:1).
+pub const COST: (u8, u8, u8) = (0xb3, 0x47, 0x00);
+
 /// The style sheet of every HTML page som writes (inline: a page references nothing outside
 /// itself).
 pub const STYLE: &str = "\
-:root{--ink:#222;--muted:#5f5f5f;--rule:#d9d9d9;--soft:#f4f5f7;--accent:#0072b2;--neg:#b34700}
+:root{--ink:#222;--muted:#5f5f5f;--rule:#d9d9d9;--soft:#f4f5f7;--accent:#0072b2;--cost:#b34700;--gain:#0072b2}
 *{box-sizing:border-box}
 body{margin:0;color:var(--ink);background:#fff;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',Arial,sans-serif}
 main{max-width:1120px;margin:0 auto;padding:28px 24px 60px}
@@ -267,7 +272,8 @@ th,td{padding:5px 10px;border-bottom:1px solid var(--rule);vertical-align:top}
 th{text-align:left;background:var(--soft);font-weight:600}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.total td{font-weight:600;border-top:2px solid var(--ink)}
-.neg{color:var(--neg)}
+.cost{color:var(--cost)}
+.gain{color:var(--gain)}
 .note{color:var(--muted);font-size:13px}
 figure{margin:18px 0}
 figure img{width:100%;height:auto;border:1px solid var(--rule)}

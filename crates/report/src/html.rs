@@ -112,9 +112,21 @@ impl Report<'_> {
         self.num.money(v, self.cur)
     }
 
-    /// A table cell with an amount, marked when negative.
+    /// A table cell with an amount.
     fn amount_td(&self, v: f64) -> String {
-        let class = if v < -0.5 { "n neg" } else { "n" };
+        format!("<td class=\"n\">{}</td>", self.num.int(v))
+    }
+
+    /// A table cell with a net amount, + a gain: in the colour of a gain or of a cost
+    /// ([`crate::format::GAIN`], [`crate::format::COST`]), as in the charts and the workbook.
+    fn net_td(&self, v: f64) -> String {
+        let class = if v < -0.5 {
+            "n cost"
+        } else if v > 0.5 {
+            "n gain"
+        } else {
+            "n"
+        };
         format!("<td class=\"{class}\">{}</td>", self.num.int(v))
     }
 
@@ -452,7 +464,7 @@ impl Report<'_> {
             let m = &g.metrics;
             h.push_str(&self.amount_td(m.cost_pv));
             h.push_str(&self.amount_td(m.benefit_pv));
-            h.push_str(&self.amount_td(m.npv));
+            h.push_str(&self.net_td(m.npv));
             if u.is_some() {
                 match gu {
                     Some(gu) => {
@@ -642,10 +654,10 @@ impl Report<'_> {
         for (t, y) in res.total.years.iter().enumerate() {
             let _ = write!(h, "<tr><td>{}</td>", y.calendar_year);
             for d in &depts {
-                h.push_str(&self.amount_td(d.years.get(t).map_or(0.0, |r| r.net)));
+                h.push_str(&self.net_td(d.years.get(t).map_or(0.0, |r| r.net)));
             }
-            h.push_str(&self.amount_td(y.net));
-            h.push_str(&self.amount_td(y.cumulative_net_pv));
+            h.push_str(&self.net_td(y.net));
+            h.push_str(&self.net_td(y.cumulative_net_pv));
             h.push_str("</tr>\n");
         }
         h.push_str("</tbody></table></div>\n");
@@ -885,8 +897,8 @@ impl Report<'_> {
                     self.num.value(crate::format::round_sig(b.low)),
                     self.num.value(crate::format::round_sig(b.high)),
                 );
-                h.push_str(&self.amount_td(b.npv_low));
-                h.push_str(&self.amount_td(b.npv_high));
+                h.push_str(&self.net_td(b.npv_low));
+                h.push_str(&self.net_td(b.npv_high));
                 h.push_str(&self.amount_td(b.swing));
                 h.push_str("</tr>\n");
             }

@@ -35,15 +35,35 @@ struct Styles {
     section: Format,
     kr: Format,
     kr_bold: Format,
+    /// Amounts in the colour of a gain or a cost ([`crate::format::GAIN`], `COST`), plain
+    /// and bold.
+    kr_gain: Format,
+    kr_cost: Format,
+    kr_bold_gain: Format,
+    kr_bold_cost: Format,
     ratio: Format,
     share: Format,
     year: Format,
     text: Format,
+    /// Long text, wrapped within its column (so that it prints within the page).
+    wrap: Format,
     /// The language of labels and sheet names.
     lang: crate::format::Lang,
 }
 
 impl Styles {
+    /// The amount format of a net `gain` (+ a gain, − a cost), in its colour.
+    fn signed(&self, gain: f64, bold: bool) -> &Format {
+        match (gain > 0.5, gain < -0.5, bold) {
+            (true, _, false) => &self.kr_gain,
+            (true, _, true) => &self.kr_bold_gain,
+            (_, true, false) => &self.kr_cost,
+            (_, true, true) => &self.kr_bold_cost,
+            (_, _, false) => &self.kr,
+            (_, _, true) => &self.kr_bold,
+        }
+    }
+
     /// A label in the workbook's language.
     fn t(&self, en: &'static str, da: &'static str) -> &'static str {
         self.lang.t(en, da)
@@ -62,13 +82,34 @@ impl Styles {
             section: Format::new().set_bold().set_font_size(12),
             kr: Format::new().set_num_format("#,##0"),
             kr_bold: Format::new().set_num_format("#,##0").set_bold(),
+            kr_gain: Format::new()
+                .set_num_format("#,##0")
+                .set_font_color(rgb(crate::format::GAIN)),
+            kr_cost: Format::new()
+                .set_num_format("#,##0")
+                .set_font_color(rgb(crate::format::COST)),
+            kr_bold_gain: Format::new()
+                .set_num_format("#,##0")
+                .set_bold()
+                .set_font_color(rgb(crate::format::GAIN)),
+            kr_bold_cost: Format::new()
+                .set_num_format("#,##0")
+                .set_bold()
+                .set_font_color(rgb(crate::format::COST)),
             ratio: Format::new().set_num_format("0.000"),
             share: Format::new().set_num_format("0.0%"),
             year: Format::new().set_num_format("0"),
             text: Format::new(),
+            wrap: Format::new()
+                .set_text_wrap()
+                .set_align(rust_xlsxwriter::FormatAlign::Top),
             lang,
         }
     }
+}
+
+fn rgb((r, g, b): (u8, u8, u8)) -> u32 {
+    (u32::from(r) << 16) | (u32::from(g) << 8) | u32::from(b)
 }
 
 /// Longest text Excel keeps in one cell (characters); longer text is cut there.
@@ -86,13 +127,34 @@ fn fit(s: &str) -> &str {
 struct Sheet<'a> {
     ws: &'a mut Worksheet,
     row: u32,
+    /// Columns of the widest row written, for the print area.
+    cols: u16,
+    /// The header row printed again at the top of every page.
+    repeat: Option<u32>,
+}
+
+/// How a sheet prints: on A4, one page wide (so that no column is printed apart from its row
+/// labels), as tall as it needs; the overview on one page.
+#[derive(Clone, Copy, PartialEq)]
+enum Page {
+    Portrait,
+    Landscape,
+    Single,
 }
 
 /// A cell value.
 enum V<'s> {
     S(&'s str),
+    /// Long text, wrapped in its column.
+    Wrap(&'s str),
     Kr(f64),
     KrBold(f64),
+    /// A net amount, + a gain (NPV, net = benefit − cost): coloured as a gain or a cost.
+    Net(f64),
+    NetBold(f64),
+    /// A net amount, + an expense (the budget view: expenditure +, saving −): coloured so.
+    Spend(f64),
+    SpendBold(f64),
     Ratio(f64),
     Share(f64),
     Year(f64),
@@ -113,7 +175,12 @@ impl<'a> Sheet<'a> {
         for (c, w) in widths.iter().enumerate() {
             ws.set_column_width(c as u16, *w).map_err(err)?;
         }
-        Ok(Sheet { ws, row: 0 })
+        Ok(Sheet {
+            ws,
+            row: 0,
+            cols: 1,
+            repeat: None,
+        })
     }
 
     fn text(&mut self, s: &str, f: &Format) -> Result<()> {
@@ -124,7 +191,45 @@ impl<'a> Sheet<'a> {
         Ok(())
     }
 
+    /// Print settings: A4 in `page`'s orientation, one page wide (the overview: one page), the
+    /// rows written as the print area, the repeated header row, the scenario's name in the page
+    /// header, and som's version, the sheet's name and the page number in the footer.
+    fn print(&mut self, scenario: &str, page: Page, st: &Styles) -> Result<()> {
+        let ws = &mut *self.ws;
+        ws.set_paper_size(9);
+        if page == Page::Landscape {
+            ws.set_landscape();
+        } else {
+            ws.set_portrait();
+        }
+        let tall = if page == Page::Single { 1 } else { 0 };
+        ws.set_print_fit_to_pages(1, tall);
+        ws.set_margins(0.5, 0.5, 0.75, 0.75, 0.3, 0.3);
+        ws.set_print_center_horizontally(page == Page::Single);
+        if self.row > 0 {
+            ws.set_print_area(0, 0, self.row - 1, self.cols - 1)
+                .map_err(err)?;
+        }
+        if let Some(r) = self.repeat {
+            ws.set_repeat_rows(r, r).map_err(err)?;
+        }
+        // Excel keeps a header of under 256 characters; `&` starts a code, `&&` is one `&`.
+        let name: String = scenario
+            .chars()
+            .take(90)
+            .collect::<String>()
+            .replace('&', "&&");
+        ws.set_header(format!("&L&\"-,Bold\"{name}"));
+        ws.set_footer(format!(
+            "&Lsom {}&C&A&R{}",
+            som_core::summary::VERSION,
+            st.t("Page &P of &N", "Side &P af &N")
+        ));
+        Ok(())
+    }
+
     fn header(&mut self, cols: &[&str], st: &Styles) -> Result<u32> {
+        self.cols = self.cols.max(cols.len() as u16);
         for (c, h) in cols.iter().enumerate() {
             self.ws
                 .write_string_with_format(self.row, c as u16, *h, &st.header)
@@ -135,6 +240,7 @@ impl<'a> Sheet<'a> {
     }
 
     fn values(&mut self, vals: &[V<'_>], st: &Styles) -> Result<()> {
+        self.cols = self.cols.max(vals.len() as u16);
         for (c, v) in vals.iter().enumerate() {
             let c = c as u16;
             let (x, f) = match v {
@@ -144,8 +250,18 @@ impl<'a> Sheet<'a> {
                         .map_err(err)?;
                     continue;
                 }
+                V::Wrap(s) => {
+                    self.ws
+                        .write_string_with_format(self.row, c, fit(s), &st.wrap)
+                        .map_err(err)?;
+                    continue;
+                }
                 V::Kr(x) => (Some(*x), &st.kr),
                 V::KrBold(x) => (Some(*x), &st.kr_bold),
+                V::Net(x) => (Some(*x), st.signed(*x, false)),
+                V::NetBold(x) => (Some(*x), st.signed(*x, true)),
+                V::Spend(x) => (Some(*x), st.signed(-*x, false)),
+                V::SpendBold(x) => (Some(*x), st.signed(-*x, true)),
                 V::Ratio(x) => (Some(*x), &st.ratio),
                 V::Share(x) => (Some(*x), &st.share),
                 V::Year(x) => (Some(*x), &st.year),
@@ -199,6 +315,17 @@ pub fn workbook(run: &Run, lang: crate::format::Lang) -> Result<Vec<u8>> {
         ))
         .set_creation_datetime(&created);
     wb.set_properties(&props);
+    overview_sheet(
+        Sheet::new(
+            wb.add_worksheet(),
+            st.t("Overview", "Overblik"),
+            &[
+                40.0, 18.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0, 16.0,
+            ],
+        )?,
+        run,
+        &st,
+    )?;
     summary_sheet(
         Sheet::new(
             wb.add_worksheet(),
@@ -249,6 +376,246 @@ pub fn workbook(run: &Run, lang: crate::format::Lang) -> Result<Vec<u8>> {
     wb.save_to_buffer().map_err(err)
 }
 
+/// One page for a department head: the result for the public sector, each department's, and
+/// the budget years where the scenario has a budget view; every table states its signs.
+fn overview_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
+    let sm = &run.summary;
+    let sc = &sm.scenario;
+    let res = &sm.results;
+    let m = &res.total.metrics;
+    let unc = sm.uncertainty.as_ref();
+    s.text(&sc.name, &st.title)?;
+    let place = sc
+        .municipality
+        .as_deref()
+        .map(|m| format!("{m}; "))
+        .unwrap_or_default();
+    s.text(
+        &match st.lang {
+            crate::format::Lang::En => format!(
+                "{place}{} participants; {}–{}; amounts in {} at {} prices, present values \
+                 discounted with {}.",
+                res.participants,
+                sc.first_year,
+                sc.last_year,
+                sc.currency,
+                sm.conventions.price_year,
+                sm.conventions.discount_schedule
+            ),
+            crate::format::Lang::Da => format!(
+                "{place}{} deltagere; {}–{}; beløb i {} i {}-priser, nutidsværdier diskonteret \
+                 med {}.",
+                res.participants,
+                sc.first_year,
+                sc.last_year,
+                sc.currency,
+                sm.conventions.price_year,
+                sm.conventions.discount_schedule
+            ),
+        },
+        &st.note,
+    )?;
+    s.skip();
+    s.text(
+        st.t(
+            "Result for the public sector (present values; NPV + a net gain, − a net cost)",
+            "Resultat for den offentlige sektor (nutidsværdier; NNV + en nettogevinst, − en \
+             nettoomkostning)",
+        ),
+        &st.section,
+    )?;
+    let (lo, hi);
+    let mut head = vec![st.t("Result", "Resultat"), st.t("Value", "Værdi")];
+    if let Some(u) = unc {
+        lo = format!("{:.0} %", u.interval.0 * 100.0);
+        hi = format!("{:.0} %", u.interval.1 * 100.0);
+        head.extend([lo.as_str(), hi.as_str()]);
+    }
+    s.header(&head, st)?;
+    type Range = Option<(Option<f64>, Option<f64>, Kind)>;
+    let range = |f: fn(&som_core::uncertainty::GroupUncertainty) -> &som_core::stats::Stat,
+                 k: Kind|
+     -> Range {
+        unc.map(|u| {
+            let x = f(&u.total);
+            (x.low, x.high, k)
+        })
+    };
+    let mut rows: Vec<(&str, V, Range)> = vec![
+        (
+            st.t("Net present value (kr.)", "Nettonutidsværdi (kr.)"),
+            V::NetBold(m.npv),
+            range(|g| &g.npv, Kind::Kr),
+        ),
+        (
+            st.t(
+                "Investment, present value (kr.)",
+                "Investering, nutidsværdi (kr.)",
+            ),
+            V::Kr(m.cost_pv),
+            range(|g| &g.cost_pv, Kind::Kr),
+        ),
+        (
+            st.t("Gains, present value (kr.)", "Gevinster, nutidsværdi (kr.)"),
+            V::Kr(m.benefit_pv),
+            range(|g| &g.benefit_pv, Kind::Kr),
+        ),
+    ];
+    if sc.form == som_core::model::Form::SuccessRate {
+        rows.push((
+            st.t("Benefit-cost ratio", "Gevinst pr. krone"),
+            V::Opt(m.bcr, Kind::Ratio),
+            range(|g| &g.bcr, Kind::Ratio),
+        ));
+    }
+    rows.push((
+        st.t("Payback year", "Tilbagebetalingsår"),
+        V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
+        None,
+    ));
+    rows.push((
+        st.t("NPV per participant (kr.)", "NNV pr. deltager (kr.)"),
+        V::Opt(res.net_per_participant, Kind::Kr),
+        unc.map(|u| {
+            let x = &u.net_per_participant;
+            (x.low, x.high, Kind::Kr)
+        }),
+    ));
+    for (label, v, r) in rows {
+        let mut vals = vec![V::S(label), v];
+        if let Some((lo, hi, k)) = r {
+            vals.push(V::Opt(lo, k));
+            vals.push(V::Opt(hi, k));
+        }
+        s.values(&vals, st)?;
+    }
+    if let Some(u) = unc {
+        s.values(
+            &[
+                V::S(st.t(
+                    "Probability that the NPV is positive",
+                    "Sandsynlighed for positiv NNV",
+                )),
+                V::Share(u.total.p_npv_positive),
+            ],
+            st,
+        )?;
+    }
+    if let Some(mk) = &sm.markov {
+        for c in &mk.comparisons {
+            let label = format!(
+                "{} {} (kr.)",
+                st.t("Cost per additional unit of", "Omkostning pr. ekstra enhed"),
+                c.outcome
+            );
+            // Where one option dominates there is no ratio: the plain words instead.
+            let value = match (c.cost_per_additional_unit, c.dominance) {
+                (Some(x), _) => V::Kr(x),
+                (None, "dominates") => V::S(st.t("cheaper and better", "billigere og bedre")),
+                (None, "dominated") => V::S(st.t("dearer and worse", "dyrere og dårligere")),
+                (None, _) => V::S("–"),
+            };
+            s.values(&[V::Wrap(&label), value], st)?;
+        }
+    }
+    s.skip();
+    s.text(
+        st.t(
+            "By department (present values; NPV + a net gain, − a net cost)",
+            "Pr. forvaltning (nutidsværdier; NNV + en nettogevinst, − en nettoomkostning)",
+        ),
+        &st.section,
+    )?;
+    s.header(
+        &[
+            st.t("Department", "Forvaltning"),
+            st.t("Investment (kr.)", "Investering (kr.)"),
+            st.t("Gains (kr.)", "Gevinster (kr.)"),
+            st.t("NPV (kr.)", "NNV (kr.)"),
+            st.t("Payback year", "Tilbagebetalingsår"),
+        ],
+        st,
+    )?;
+    for g in &res.by_department {
+        let name = crate::format::department_name(run, st.lang, &g.id, &g.name);
+        let g = &g.metrics;
+        s.values(
+            &[
+                V::S(&name),
+                V::Kr(g.cost_pv),
+                V::Kr(g.benefit_pv),
+                V::Net(g.npv),
+                V::Opt(g.payback_calendar_year.map(f64::from), Kind::Year),
+            ],
+            st,
+        )?;
+    }
+    s.values(
+        &[
+            V::S(crate::format::total_name(st.lang)),
+            V::KrBold(m.cost_pv),
+            V::KrBold(m.benefit_pv),
+            V::NetBold(m.npv),
+            V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
+        ],
+        st,
+    )?;
+    if let Some(b) = &sm.budget {
+        s.skip();
+        s.text(
+            &format!(
+                "{} ({}; {})",
+                st.t(
+                    "Budget years: net after refusion and keys",
+                    "Budgetår: netto efter refusion og nøgler"
+                ),
+                crate::html::budget_prices(st.lang, b),
+                st.t(
+                    "expenditure + (red), saving − (blue)",
+                    "udgift + (rød), besparelse − (blå)"
+                )
+            ),
+            &st.section,
+        )?;
+        let years: Vec<String> = b.years.iter().map(|y| y.to_string()).collect();
+        let mut head = vec![st.t("Department", "Forvaltning")];
+        head.extend(years.iter().map(String::as_str));
+        head.push(st.t("Sum (kr.)", "I alt (kr.)"));
+        s.header(&head, st)?;
+        for row in b.departments.iter().chain(std::iter::once(&b.total)) {
+            let total = row.id == "total";
+            let name = if total {
+                row.name.clone()
+            } else {
+                crate::format::department_name(run, st.lang, &row.id, &row.name)
+            };
+            let mut vals = vec![V::S(&name)];
+            for y in &row.years {
+                let x = y.amounts.net_after_keys;
+                vals.push(if total { V::SpendBold(x) } else { V::Spend(x) });
+            }
+            vals.push(V::SpendBold(row.sum.net_after_keys));
+            s.values(&vals, st)?;
+        }
+    }
+    s.skip();
+    s.text(
+        st.t(
+            "The other sheets hold the details: every metric with its interval, the budget view,",
+            "De andre ark har detaljerne: alle mål med interval, budgetvisningen,",
+        ),
+        &st.note,
+    )?;
+    s.text(
+        st.t(
+            "who pays and who gains, the flows year by year, and every assumption with its source.",
+            "hvem betaler og hvem får gevinsten, strømmene år for år og alle forudsætninger med kilde.",
+        ),
+        &st.note,
+    )?;
+    s.print(&sc.name, Page::Single, st)
+}
+
 fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     let sm = &run.summary;
     let sc = &sm.scenario;
@@ -258,7 +625,8 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         &match st.lang {
             crate::format::Lang::En => format!(
                 "Amounts in {} at {} prices; present values discounted with {} (timing {:?}); \
-                 projection {}–{}; expenditure +, saving −; benefits are savings (+).",
+                 projection {}–{}. Cost and benefit are both given as positive amounts; \
+                 NPV = benefit − cost: + a net gain (blue), − a net cost (red).",
                 sc.currency,
                 c.price_year,
                 c.discount_schedule,
@@ -268,7 +636,8 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             ),
             crate::format::Lang::Da => format!(
                 "Beløb i {} i {}-priser; nutidsværdier diskonteret med {} (timing {:?}); \
-                 {}–{}; udgift +, besparelse −; gevinster er besparelser (+).",
+                 {}–{}. Omkostning og gevinst er begge positive beløb; NNV = gevinst − \
+                 omkostning: + en nettogevinst (blå), − en nettoomkostning (rød).",
                 sc.currency,
                 c.price_year,
                 c.discount_schedule,
@@ -437,7 +806,7 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             V::S(""),
             V::KrBold(m.cost_pv),
             V::KrBold(m.benefit_pv),
-            V::KrBold(m.npv),
+            V::NetBold(m.npv),
             V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
         ],
         st,
@@ -450,7 +819,7 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         .collect();
     let heads = [st.t("Actor", "Aktør"), ""];
     group_table(&mut s, st, st.t("By actor", "Pr. aktør"), heads, &actors)?;
-    Ok(())
+    s.print(&run.summary.scenario.name, Page::Landscape, st)
 }
 
 /// A section of groups (departments or actors) under `title`: the two name columns headed
@@ -463,7 +832,16 @@ fn group_table(
     rows: &[(String, &str, &som_core::metrics::GroupResult)],
 ) -> Result<()> {
     s.skip();
-    s.text(title, &st.section)?;
+    s.text(
+        &format!(
+            "{title} ({})",
+            st.t(
+                "present values; cost and benefit +, NPV = benefit − cost",
+                "nutidsværdier; omkostning og gevinst +, NNV = gevinst − omkostning"
+            )
+        ),
+        &st.section,
+    )?;
     s.header(
         &[
             heads[0],
@@ -484,7 +862,7 @@ fn group_table(
                 V::S(second),
                 V::Kr(m.cost_pv),
                 V::Kr(m.benefit_pv),
-                V::Kr(m.npv),
+                V::Net(m.npv),
                 V::Opt(m.payback_calendar_year.map(f64::from), Kind::Year),
                 V::S(if g.public {
                     st.t("yes", "ja")
@@ -506,7 +884,7 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
              prices, refusion and distribution keys (docs/scenario-format.md, 4.11).",
             &st.note,
         )?;
-        return Ok(());
+        return s.print(&run.summary.scenario.name, Page::Portrait, st);
     };
     let cur = &run.summary.scenario.currency;
     s.text(
@@ -521,14 +899,15 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         &match st.lang {
             crate::format::Lang::En => format!(
                 "{} in {} (moved from the scenario's {} prices); municipality `{}`; \
-                 expenditure +, saving −. Gross = paid out before refusion; refusion = the \
+                 expenditure + (red), saving − (blue). Gross = paid out before refusion; \
+                 refusion = the \
                  state's reimbursement; net = gross − refusion; keys hand a share of a \
                  department's net gain to another.",
                 cur, b.price_level, b.scenario_price_year, b.municipality
             ),
             crate::format::Lang::Da => format!(
-                "{} i {} (fremskrevet fra scenariets {}-priser); kommune `{}`; udgift +, \
-                 besparelse −. Brutto = udbetalt før refusion; refusion = statens \
+                "{} i {} (fremskrevet fra scenariets {}-priser); kommune `{}`; udgift + (rød), \
+                 besparelse − (blå). Brutto = udbetalt før refusion; refusion = statens \
                  godtgørelse; netto = brutto − refusion; nøgler giver en andel af en \
                  forvaltnings nettogevinst til en anden.",
                 cur,
@@ -552,6 +931,7 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     head.push(&sum_label);
     let first = s.header(&head, st)?;
     s.freeze(first, 2)?;
+    s.repeat = Some(first - 1);
     type Get = fn(&som_core::budget::Amounts) -> f64;
     let lines: [(&str, Get); 5] = [
         (st.t("Gross", "Brutto"), |a| a.gross),
@@ -575,12 +955,12 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             let mut vals = vec![V::S(&name), V::S(label)];
             for y in &row.years {
                 vals.push(if total {
-                    V::KrBold(get(&y.amounts))
+                    V::SpendBold(get(&y.amounts))
                 } else {
-                    V::Kr(get(&y.amounts))
+                    V::Spend(get(&y.amounts))
                 });
             }
-            vals.push(V::KrBold(get(&row.sum)));
+            vals.push(V::SpendBold(get(&row.sum)));
             s.values(&vals, st)?;
         }
     }
@@ -680,8 +1060,8 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     s.header(&head, st)?;
     for k in &b.keys {
         let mut vals = vec![V::S(&k.from), V::S(&k.to), V::Share(k.share)];
-        vals.extend(k.transfer.iter().map(|&x| V::Kr(x)));
-        vals.push(V::KrBold(k.transfer_total));
+        vals.extend(k.transfer.iter().map(|&x| V::Spend(x)));
+        vals.push(V::SpendBold(k.transfer_total));
         s.values(&vals, st)?;
     }
     if b.keys.is_empty() {
@@ -702,7 +1082,7 @@ fn budget_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         vals.extend(i.factors.iter().map(|&x| V::Ratio(x)));
         s.values(&vals, st)?;
     }
-    Ok(())
+    s.print(&run.summary.scenario.name, Page::Landscape, st)
 }
 
 fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
@@ -739,6 +1119,7 @@ fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     head.push(st.t("Row sum (kr.)", "Rækkesum (kr.)"));
     let first = s.header(&head, st)?;
     s.freeze(first, 1)?;
+    s.repeat = Some(first - 1);
     for c in 0..cols.len() {
         s.ws.set_column_width(2 + c as u16, 18.0).map_err(err)?;
     }
@@ -747,15 +1128,15 @@ fn matrix_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     for (i, inv) in w.investing.iter().enumerate() {
         let n = name(inv);
         let mut vals = vec![V::S(&n), V::Share(w.investing_share[i])];
-        vals.extend(w.matrix[i].iter().map(|&x| V::Kr(x)));
-        vals.push(V::KrBold(w.matrix[i].iter().sum()));
+        vals.extend(w.matrix[i].iter().map(|&x| V::Net(x)));
+        vals.push(V::NetBold(w.matrix[i].iter().sum()));
         s.values(&vals, st)?;
     }
     let mut vals = vec![V::S("PV gain (kr.)"), V::S("")];
-    vals.extend(w.gain.iter().map(|&x| V::KrBold(x)));
-    vals.push(V::KrBold(w.gain.iter().sum()));
+    vals.extend(w.gain.iter().map(|&x| V::NetBold(x)));
+    vals.push(V::NetBold(w.gain.iter().sum()));
     s.values(&vals, st)?;
-    Ok(())
+    s.print(&run.summary.scenario.name, Page::Landscape, st)
 }
 
 fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
@@ -770,7 +1151,8 @@ fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
     s.text(
         &format!(
             "Undiscounted amounts in {} at {} prices (the scenario's price year); cost = the \
-             investment net of replaced services, benefit = savings (+); net = benefit − cost.",
+             investment net of replaced services, benefit = savings, both +; net = benefit − \
+             cost: + a net gain (blue), − a net cost (red).",
             sm.scenario.currency, sm.conventions.price_year
         ),
         &st.note,
@@ -791,6 +1173,7 @@ fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         st,
     )?;
     s.freeze(first, 0)?;
+    s.repeat = Some(first - 1);
     for g in sm
         .results
         .by_department
@@ -813,16 +1196,16 @@ fn flows_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
                     })),
                     V::Kr(y.cost),
                     V::Kr(y.benefit),
-                    V::Kr(y.net),
+                    V::Net(y.net),
                     V::Ratio(y.discount_factor),
-                    V::Kr(y.net_pv),
-                    V::Kr(y.cumulative_net_pv),
+                    V::Net(y.net_pv),
+                    V::Net(y.cumulative_net_pv),
                 ],
                 st,
             )?;
         }
     }
-    Ok(())
+    s.print(&run.summary.scenario.name, Page::Landscape, st)
 }
 
 fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
@@ -847,6 +1230,7 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         st,
     )?;
     s.freeze(first, 0)?;
+    s.repeat = Some(first - 1);
     for p in &sm.inputs {
         let dist = p
             .dist
@@ -855,10 +1239,10 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             .unwrap_or_default();
         s.values(
             &[
-                V::S(&p.name),
+                V::Wrap(&p.name),
                 V::Ratio(p.value),
-                V::S(&dist),
-                V::S(p.source.as_deref().unwrap_or("")),
+                V::Wrap(&dist),
+                V::Wrap(p.source.as_deref().unwrap_or("")),
             ],
             st,
         )?;
@@ -996,7 +1380,7 @@ fn assumptions_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
             st,
         )?;
     }
-    Ok(())
+    s.print(&run.summary.scenario.name, Page::Landscape, st)
 }
 
 #[cfg(test)]

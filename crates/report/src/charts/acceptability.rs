@@ -88,7 +88,7 @@ impl Chart for Acceptability<'_> {
             .iter()
             .map(|p| (p.value / unit.div, p.probability))
             .collect();
-        chart.draw_series(LineSeries::new(line, HIGH.stroke_width(3)))?;
+        chart.draw_series(LineSeries::new(line, PALETTE[0].stroke_width(3)))?;
         Ok(())
     }
 }

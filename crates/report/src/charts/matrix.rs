@@ -12,9 +12,8 @@ pub struct Matrix<'a> {
     pub fmt: Fmt,
 }
 
-/// Diverging ends (ColorBrewer / Tol blue–red): gains blue, losses red.
-const GAIN: RGBColor = RGBColor(0x21, 0x66, 0xac);
-const LOSS: RGBColor = RGBColor(0xb2, 0x18, 0x2b);
+/// Diverging ends: gains and losses in the colours of gain and cost everywhere (style.rs).
+const LOSS: RGBColor = COST;
 const TOTAL_FILL: RGBColor = RGBColor(0xf2, 0xf2, 0xf2);
 
 fn blend(c: RGBColor, t: f64) -> RGBColor {

@@ -171,7 +171,7 @@ impl Chart for Distribution<'_> {
             .draw()?;
         for (b, &c) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
             let x0 = start + width * b as f64;
-            let colour = if x0 + width <= 0.0 { LOW } else { HIGH };
+            let colour = if x0 + width <= 0.0 { COST } else { GAIN };
             let corners = [(x0 / div, 0.0), ((x0 + width) / div, c as f64 / n * 100.0)];
             chart.draw_series(std::iter::once(Rectangle::new(corners, colour.filled())))?;
             chart.draw_series(std::iter::once(Rectangle::new(

@@ -49,10 +49,22 @@ pub fn department_colour(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
 }
 
-/// Two colours for a pair of opposites (low / high, negative / positive): Okabe–Ito's
-/// vermillion and blue.
-pub const LOW: RGBColor = RGBColor(0xd5, 0x5e, 0x00);
-pub const HIGH: RGBColor = RGBColor(0x00, 0x72, 0xb2);
+/// A gain and a cost: the same two colours as in the tables of the report and the workbook
+/// ([`crate::format::GAIN`], [`crate::format::COST`]). Used for nothing else.
+pub const GAIN: RGBColor = RGBColor(
+    crate::format::GAIN.0,
+    crate::format::GAIN.1,
+    crate::format::GAIN.2,
+);
+pub const COST: RGBColor = RGBColor(
+    crate::format::COST.0,
+    crate::format::COST.1,
+    crate::format::COST.2,
+);
+/// A pair of opposites that are not gain and cost (an input's low and high end, say):
+/// Okabe–Ito's orange and sky blue.
+pub const LOW: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
+pub const HIGH: RGBColor = RGBColor(0x56, 0xb4, 0xe9);
 
 /// Text of `size` pixels in `colour`, anchored at `anchor`.
 pub fn text(size: f64, colour: &RGBColor, anchor: (HPos, VPos)) -> TextStyle<'static> {

@@ -16,7 +16,7 @@ pub struct Tornado<'a> {
 /// At most this many inputs are drawn (the widest swings).
 pub const MAX_BARS: usize = 12;
 const LABEL_W: u32 = 430;
-const LOW_INPUT: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
+const LOW_INPUT: RGBColor = LOW;
 const HIGH_INPUT: RGBColor = HIGH;
 
 /// An input's value for a label: about three significant digits, whole numbers from 100 up.
