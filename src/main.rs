@@ -184,14 +184,19 @@ fn dispatch(cmd: Command) -> Result<(), engine::Error> {
             let mut errors = Vec::new();
             for path in &scenarios {
                 match engine::load_scenario(path).and_then(|l| l.compile().map(|m| (l, m))) {
-                    Ok((_, m)) => emit(&format!(
-                        "ok: {} ({}; {} inputs, {} ledger lines, {} years)",
-                        path.display(),
-                        m.name,
-                        m.params.len(),
-                        m.cells.len(),
-                        m.horizon()
-                    )),
+                    Ok((_, m)) => {
+                        emit(&format!(
+                            "ok: {} ({}; {} inputs, {} ledger lines, {} years)",
+                            path.display(),
+                            m.name,
+                            m.params.len(),
+                            m.cells.len(),
+                            m.horizon()
+                        ));
+                        for w in &m.warnings {
+                            emit(&format!("warning: {w}"));
+                        }
+                    }
                     Err(e) => errors.push(e),
                 }
             }

@@ -121,6 +121,9 @@ pub fn summary(run: &engine::Run) -> String {
             "undiscounted"
         }
     );
+    for w in &s.warnings {
+        let _ = writeln!(out, "warning: {w}\n");
+    }
     let _ = write!(
         out,
         "  {:<34} {:>14} {:>14} {:>14}",

@@ -234,3 +234,60 @@ fn documented_examples_validate() {
     );
     assert_eq!(validate_examples("README.md"), 1);
 }
+
+/// A cohort still in the intervention at the horizon is computed, and every output says what is
+/// cut: the terminal, summary.json, summary.md, the report and the workbook's overview.
+#[test]
+fn a_cohort_past_the_horizon_is_said_in_every_output() {
+    let dir = scratch("late-cohort");
+    let text = "name = \"Late cohort\"\nprice_year = 2025\nfirst_year = 2025\nhorizon = 10\n\n\
+                [[cohort]]\nstart = 2025\nparticipants = 40\n\n[[cohort]]\nstart = 2033\n\
+                participants = 20\n\n[intervention]\nduration = 3\ndepartment = \"born_familie\"\n\n\
+                [[intervention.cost]]\nname = \"Coordinator\"\namount = 60000\n\n[success]\n\
+                net = 0.10\n\n[[consequence]]\nname = \"Fewer placements\"\n\
+                item = \"plejefamilie\"\nunits = -0.5\n";
+    let file = dir.join("late.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let o = som(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want = "field `cohort[1].start`: the cohort starting in 2033 is in the intervention until \
+                2035, past the horizon's last year 2034: its 1 year(s) from 2035 on";
+    assert!(stdout(&o).contains(want), "{}", stdout(&o));
+    let s = read_json(&out.join("summary.json"));
+    let w = s["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "only the late cohort: {w:?}");
+    assert!(w[0].as_str().unwrap().contains(":11:9: "), "{w:?}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("> **Warning:**") && md.contains(want), "{md}");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("class=\"warn\"") && html.contains(&want.replace('\'', "&#39;")));
+    use calamine::{Reader, Xlsx, open_workbook};
+    let mut wb: Xlsx<_> = open_workbook(out.join("report.xlsx")).unwrap();
+    let overview = wb.worksheet_range("Overview").unwrap();
+    assert!(
+        overview
+            .used_cells()
+            .any(|(_, _, c)| c.to_string().contains(want)),
+        "the overview states the warning"
+    );
+    // Within the horizon: nothing to say.
+    let o = som(&[
+        "run",
+        "models/families-one-plan.toml",
+        "--json",
+        "--out",
+        dir.join("ok").to_str().unwrap(),
+        "--no-charts",
+        "--no-workbook",
+    ]);
+    assert!(o.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["warnings"], serde_json::json!([]));
+}

@@ -69,6 +69,9 @@ struct Builder<'a> {
     /// replicate values.
     joint: Vec<(usize, Vec<f64>)>,
     diags: Vec<Diagnostic>,
+    /// What the model leaves out without being wrong (a cohort whose intervention runs past
+    /// the horizon): said in every output ([`crate::model::Model::warnings`]).
+    warnings: Vec<Diagnostic>,
     params: Vec<ParamSlot>,
     items: Vec<Item>,
     cells: Vec<Cell>,
@@ -133,6 +136,7 @@ pub fn compile_with(
         estimates,
         joint: Vec::new(),
         diags: Vec::new(),
+        warnings: Vec::new(),
         params: Vec::new(),
         items: Vec::new(),
         cells: Vec::new(),
@@ -232,6 +236,10 @@ fn participants_and_outcomes(
 impl<'a> Builder<'a> {
     fn diag(&mut self, path: &FieldPath, msg: impl Into<String>) {
         self.diags.push(self.src.diag(path, msg));
+    }
+
+    fn warn(&mut self, path: &FieldPath, msg: impl Into<String>) {
+        self.warnings.push(self.src.diag(path, msg));
     }
 
     fn param(&mut self, path: &FieldPath, p: &Param, range: Range) -> usize {
@@ -1083,6 +1091,27 @@ impl<'a> Builder<'a> {
             self.unknown_department(&ip.key("department"), d);
         }
         let duration = iv.duration.max(1);
+        // A cohort still in the intervention at the horizon: the rest of its years are cut.
+        for (i, c) in sc.cohorts.iter().enumerate() {
+            let first = i64::from(c.start - sc.first_year);
+            let end = first + i64::from(duration);
+            if (0..frame.h).contains(&first) && end > frame.h {
+                let last = c.start + duration as i32 - 1;
+                self.warn(
+                    &root.key("cohort").index(i).key("start"),
+                    format!(
+                        "the cohort starting in {} is in the intervention until {last}, past the \
+                         horizon's last year {}: its {} year(s) from {} on (their costs, and \
+                         the consequences after them) are not counted; `horizon = {end}` \
+                         would count them",
+                        c.start,
+                        frame.last_year(),
+                        end - frame.h,
+                        frame.last_year() + 1
+                    ),
+                );
+            }
+        }
         let window_years = self.push_shape(Shape::Window(duration));
         let window_once = self.push_shape(Shape::Window(1));
         let fallback = iv.department.as_deref();
@@ -1376,6 +1405,7 @@ impl<'a> Builder<'a> {
             switching,
             budget,
             markov,
+            warnings: self.warnings,
         })
     }
 

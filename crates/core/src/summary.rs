@@ -67,6 +67,9 @@ pub struct Summary {
     pub format: &'static str,
     pub scenario: ScenarioInfo,
     pub conventions: Conventions,
+    /// What the model leaves out without being wrong, each as `FILE:LINE:COLUMN: field
+    /// `PATH`: MESSAGE` (a cohort whose intervention runs past the horizon).
+    pub warnings: Vec<String>,
     #[serde(flatten)]
     pub results: Results,
     /// The budget view (budget years in the budget's prices, gross / refusion / net by
@@ -240,6 +243,7 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
             form: model.form(),
         },
         conventions: model.conventions.clone(),
+        warnings: model.warnings.iter().map(|w| w.to_string()).collect(),
         results,
         budget,
         inputs: model.params.clone(),

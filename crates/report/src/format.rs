@@ -275,6 +275,7 @@ tr.total td{font-weight:600;border-top:2px solid var(--ink)}
 .cost{color:var(--cost)}
 .gain{color:var(--gain)}
 .note{color:var(--muted);font-size:13px}
+.warn{border-left:4px solid var(--cost);padding:4px 10px;background:#fff4ec}
 figure{margin:18px 0}
 figure img{width:100%;height:auto;border:1px solid var(--rule)}
 figcaption{color:var(--muted);font-size:13px;margin-top:4px}

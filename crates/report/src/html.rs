@@ -162,6 +162,14 @@ impl Report<'_> {
         });
         sub.push(format!("som {}", self.run.summary.provenance.som_version));
         let _ = writeln!(h, "<p class=\"sub\">{}</p>", sub.join(" · "));
+        for w in &self.run.summary.warnings {
+            let _ = writeln!(
+                h,
+                "<p class=\"warn\"><strong>{}:</strong> {}</p>",
+                self.t("Warning", "Advarsel"),
+                esc(w)
+            );
+        }
     }
 
     fn question(&self, h: &mut String) {

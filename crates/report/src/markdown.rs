@@ -57,6 +57,9 @@ pub fn render(run: &Run, lang: Lang) -> String {
             },
         ),
     };
+    for w in &s.warnings {
+        let _ = writeln!(o, "> **{}:** {}\n", t("Warning", "Advarsel"), md_cell(w));
+    }
 
     // Headline.
     let iv = |st: &som_core::stats::Stat| -> String {

@@ -415,6 +415,16 @@ fn overview_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         },
         &st.note,
     )?;
+    for w in &sm.warnings {
+        // Across the page's columns, wrapped: a warning is read, not cut off.
+        let text = format!("{}: {w}", st.t("Warning", "Advarsel"));
+        let lines = text.chars().count().div_ceil(110).max(1);
+        s.ws.merge_range(s.row, 0, s.row, 4, fit(&text), &st.wrap)
+            .map_err(err)?;
+        s.ws.set_row_height(s.row, 15.0 * lines as f64)
+            .map_err(err)?;
+        s.row += 1;
+    }
     s.skip();
     s.text(
         st.t(

@@ -171,6 +171,9 @@ pub struct Model {
     /// The state-transition (Markov) form, when the scenario gives `[states]`: its flows are
     /// added to the terms' (`crate::markov`).
     pub markov: Option<Box<crate::markov::Compiled>>,
+    /// What the model leaves out without being wrong, located in the scenario (a cohort whose
+    /// intervention runs past the horizon); every output says it.
+    pub warnings: Vec<crate::error::Diagnostic>,
 }
 
 /// A scenario's form, which decides the metrics that belong to it. In the success-rate form
