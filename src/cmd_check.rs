@@ -117,9 +117,11 @@ pub fn spec(args: &CaseArgs) -> Result<engine::casedata::cases::CaseSpec, Error>
 }
 
 pub fn run(args: &CheckArgs) -> Result<String, Error> {
+    let reading = crate::progress::Bar::spinner("reading and checking the case data");
     let (data, opts, inputs) = load(&args.case, false)?;
     let clock = std::time::Instant::now();
     let (by_year, by_rel) = casedata::summaries(&data, &opts);
+    drop(reading);
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "group summaries");
     if let Some(out) = &args.out {
         let mut files = Vec::new();

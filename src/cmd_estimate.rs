@@ -66,9 +66,19 @@ pub fn run(args: &EstimateArgs) -> Result<String, Error> {
     case.disclosure_threshold = case.disclosure_threshold.max(study.disclosure_threshold);
     study.disclosure_threshold = case.disclosure_threshold;
     let clock = std::time::Instant::now();
+    let reading = crate::progress::Bar::spinner("reading case data");
     let mut prepared = prepare(&case)?;
+    drop(reading);
     let input = prepared.input();
-    let (estimates, draws) = estimate::estimate(&input, &study, &src)?;
+    let counter = std::sync::Arc::new(engine::progress::Progress::new());
+    let bar = crate::progress::Bar::counting(
+        "estimating",
+        study.bootstrap.replicates,
+        "bootstrap replicates",
+        counter.clone(),
+    );
+    let (estimates, draws) = estimate::estimate_counted(&input, &study, &src, &counter)?;
+    drop(bar);
     tracing::debug!(seconds = clock.elapsed().as_secs_f64(), "estimated");
     let mut inputs = std::mem::take(&mut prepared.inputs);
     inputs.push(engine::loaded::InputHash {

@@ -2,9 +2,12 @@
 //! with case data and a study, its own estimated effects.
 
 use crate::cmd_check::CaseArgs;
+use crate::progress::Bar;
 use engine::Error;
 use engine::municipalities;
+use engine::progress::Progress;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct MunicipalitiesArgs {
@@ -76,7 +79,31 @@ pub fn run(args: &MunicipalitiesArgs) -> Result<String, Error> {
         replicates: args.replicates,
         payback_within: args.payback_within,
     };
-    let (plan, cmp) = municipalities::national::run(&spec)?;
+    let reading = Bar::spinner("reading the scenario and the municipalities");
+    let mut plan = municipalities::national::plan(&spec)?;
+    drop(reading);
+    let n = plan.locals.len();
+    if plan.study.is_some() {
+        let counter = Arc::new(Progress::new());
+        let _bar = Bar::counting(
+            "reading case data, estimating",
+            n,
+            "municipalities",
+            counter.clone(),
+        );
+        municipalities::national::estimate_all_counted(&mut plan, &counter)?;
+    }
+    let counter = Arc::new(Progress::new());
+    let bar = Bar::counting("running", n, "municipalities", counter.clone());
+    let cmp = municipalities::compare_counted(
+        &plan.base,
+        &plan.locals,
+        &plan.options,
+        plan.reference,
+        &counter,
+    )?;
+    drop(bar);
+    let _writing = Bar::spinner("writing the outputs");
     let manifest = municipalities::national::manifest(&plan, args.lang);
     let files =
         engine::report::outputs::municipality_files(&cmp, args.lang, args.keep_draws, manifest)?;

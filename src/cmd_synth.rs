@@ -61,7 +61,9 @@ pub fn run(args: &SynthArgs) -> Result<(), engine::Error> {
         to_year: args.to,
     };
     tracing::debug!(command = %config.command(), "generating");
+    let working = crate::progress::Bar::spinner("generating and writing synthetic case data");
     let r = engine::casedata::synth_out::write_synth(&args.out, &config)?;
+    drop(working);
     let bytes: u64 = r.files.iter().map(|(_, b)| b).sum();
     println!(
         "synth: {} persons ({} participants) in {} municipalit{}, {} service rows, {} state rows; \

@@ -8,6 +8,7 @@ mod cmd_estimate;
 mod cmd_municipalities;
 mod cmd_pseudonymize;
 mod cmd_synth;
+mod progress;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,9 @@ struct Cli {
     /// Log progress to standard error.
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Draw no progress bars (they are drawn on standard error only when it is a terminal).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -127,6 +131,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(if cli.verbose {
@@ -360,24 +365,37 @@ impl Default for RunOptions {
 /// inputs); returns the run and the number of draws.
 fn run_scenario(scenario: &Path, o: &RunOptions) -> Result<(engine::Run, usize), engine::Error> {
     tracing::debug!(scenario = %scenario.display(), "loading");
+    let reading = progress::Bar::spinner(&format!("reading {}", scenario.display()));
     let loaded = engine::load_scenario(scenario)?;
     let uncertain = loaded.compile()?.params.iter().any(|p| p.dist.is_some());
+    drop(reading);
     // Draw when asked to, or by default when the scenario has uncertain inputs.
     let draws = o.draws.unwrap_or(if uncertain {
         engine::montecarlo::McOptions::default().draws
     } else {
         0
     });
+    // The engine counts the draws as they finish; the bar only looks (the numbers are the
+    // same with or without it).
+    let counter = std::sync::Arc::new(engine::progress::Progress::new());
     let mc = engine::montecarlo::McOptions {
         draws,
         seed: o.seed,
         payback_within: o.payback_within,
+        progress: Some(counter.clone()),
         ..Default::default()
     };
     let sens = engine::SensitivityOptions {
         switch: o.switch.clone(),
     };
+    let bar = progress::Bar::counting(
+        &format!("{}: Monte Carlo", scenario.display()),
+        draws,
+        "draws",
+        counter,
+    );
     let run = engine::run_full(&loaded, (draws > 0).then_some(&mc), &sens)?;
+    drop(bar);
     Ok((run, draws))
 }
 
@@ -403,8 +421,10 @@ fn run_to(scenario: &Path, out: &Path, o: &RunOptions) -> Result<engine::Run, en
         workbook: o.workbook,
         lang: o.lang,
     };
+    let writing = progress::Bar::spinner("writing the outputs");
     let files = engine::report::outputs::run_files(&run, options, &outputs)?;
     engine::write_outputs(out, &files)?;
+    drop(writing);
     tracing::debug!(out = %out.display(), "written");
     Ok(run)
 }
