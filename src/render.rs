@@ -83,6 +83,45 @@ fn label(run: &engine::Run, path: &str) -> String {
         .unwrap_or_else(|| path.to_string())
 }
 
+/// Inputs shown in the terminal's value-of-information lines (all are in summary.json).
+const EVPPI_SHOWN: usize = 5;
+
+/// What knowing each input before deciding is worth (EVPPI), the largest first.
+fn value_of_information(
+    out: &mut String,
+    v: &engine::uncertainty::ValueOfInformation,
+    run: &engine::Run,
+) {
+    let _ = writeln!(
+        out,
+        "\nValue of knowing an input before deciding to invest (EVPPI; EVPI {}):",
+        thousands(v.evpi)
+    );
+    if let Some(note) = &v.note {
+        let _ = writeln!(out, "  {note}");
+    }
+    let worth: Vec<_> = v.inputs.iter().filter(|e| e.value >= 0.5).collect();
+    if worth.is_empty() && v.note.is_none() {
+        let _ = writeln!(out, "  no single input is worth knowing first");
+    }
+    for e in worth.iter().take(EVPPI_SHOWN) {
+        let _ = writeln!(
+            out,
+            "  {:<44} {:>14} (± {})",
+            truncate(&label(run, &e.input), 44),
+            thousands(e.value),
+            thousands(e.se)
+        );
+    }
+    if worth.len() > EVPPI_SHOWN {
+        let _ = writeln!(
+            out,
+            "  … and {} more in summary.json",
+            worth.len() - EVPPI_SHOWN
+        );
+    }
+}
+
 /// The readable summary of a run.
 pub fn summary(run: &engine::Run) -> String {
     let s = &run.summary;
@@ -189,6 +228,9 @@ pub fn summary(run: &engine::Run) -> String {
                 f(g.npv.high),
                 100.0 * g.p_npv_positive
             );
+        }
+        if let Some(v) = &u.value_of_information {
+            value_of_information(&mut out, v, run);
         }
     }
     if let Some(sens) = &s.sensitivity {

@@ -637,3 +637,78 @@ fn bad_sensitivity_inputs_name_the_field() {
         "{err}"
     );
 }
+
+/// The value of information of a run: EVPI, and the EVPPI of every uncertain input by the
+/// regression method, none above the EVPI, the same whatever the thread count; with too few
+/// draws for the regression, a note that says how many it needs.
+#[test]
+fn value_of_information_names_the_inputs_worth_knowing_first() {
+    let file = write("voi", UNCERTAIN);
+    let dir = scratch("mc-voi-out");
+    let o1 = run_mc(
+        &file,
+        &dir.join("a"),
+        &["--draws", "4000", "--no-charts", "--no-workbook"],
+        "1",
+    );
+    let o2 = run_mc(
+        &file,
+        &dir.join("b"),
+        &["--draws", "4000", "--no-charts", "--no-workbook"],
+        "2",
+    );
+    assert!(
+        o1.status.success() && o2.status.success(),
+        "{}",
+        stderr(&o1)
+    );
+    let s = read_json(&dir.join("a/summary.json"));
+    let v = &s["uncertainty"]["value_of_information"];
+    assert_eq!(
+        v,
+        &read_json(&dir.join("b/summary.json"))["uncertainty"]["value_of_information"]
+    );
+    assert!(
+        v["method"]
+            .as_str()
+            .unwrap()
+            .contains("Strong, Oakley & Brennan 2014")
+    );
+    let evpi = v["evpi"].as_f64().unwrap();
+    assert_eq!(evpi, s["uncertainty"]["evpi"].as_f64().unwrap());
+    let inputs = v["inputs"].as_array().unwrap();
+    let uncertain = s["uncertainty"]["uncertain_inputs"].as_array().unwrap();
+    assert_eq!(
+        inputs.len(),
+        uncertain.len(),
+        "one EVPPI per uncertain input"
+    );
+    let values: Vec<f64> = inputs
+        .iter()
+        .map(|e| e["value"].as_f64().unwrap())
+        .collect();
+    assert!(
+        values.iter().all(|&x| (0.0..=evpi).contains(&x)),
+        "{values:?} vs EVPI {evpi}"
+    );
+    assert!(
+        values.windows(2).all(|w| w[0] >= w[1]),
+        "largest first: {values:?}"
+    );
+    assert!(stdout(&o1).contains("Value of knowing an input before deciding to invest"));
+    // Too few draws for the regression: no estimates, and a note with the number needed.
+    let o = run_mc(
+        &file,
+        &dir.join("c"),
+        &["--draws", "300", "--no-charts", "--no-workbook"],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = read_json(&dir.join("c/summary.json"));
+    let v = &s["uncertainty"]["value_of_information"];
+    assert_eq!(v["inputs"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        v["note"],
+        "EVPPI needs at least 500 draws for its regression; this run has 300"
+    );
+}

@@ -53,6 +53,7 @@ pub mod labels;
 pub mod municipalities;
 pub mod summary;
 pub mod uncertainty;
+pub mod voi;
 
 pub use error::{Diagnostic, Error, Result};
 pub use loaded::Loaded;

@@ -177,6 +177,7 @@ pub fn reducers(model: &Model) -> Vec<&'static dyn Reducer> {
 /// where the model has one.
 pub fn summarise_draws(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty {
     let mut u = summarise(model, draws, opts);
+    u.value_of_information = Some(crate::uncertainty::value_of_information(model, draws));
     u.budget = model.budget.as_ref().map(|plan| {
         let rows = draws.reduced(crate::budget::ROWS);
         crate::budget::uncertainty(plan, model, rows, opts.interval)

@@ -78,6 +78,78 @@ pub struct Uncertainty {
     /// The budget view over the draws, when the scenario has a `[budget]` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<crate::budget::BudgetUncertainty>,
+    /// What knowing each uncertain input before deciding is worth (EVPPI), for a run of one
+    /// scenario ([`value_of_information`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_of_information: Option<ValueOfInformation>,
+}
+
+/// The expected value of partial perfect information of one input, in the currency.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evppi {
+    /// The input, by field path.
+    pub input: String,
+    pub value: f64,
+    /// Monte Carlo standard error of the estimate (the regression's own error not counted).
+    pub se: f64,
+}
+
+/// The value of information for the decision to invest (total NPV > 0) or not.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ValueOfInformation {
+    pub decision: &'static str,
+    pub method: &'static str,
+    /// EVPI: what knowing every input would be worth.
+    pub evpi: f64,
+    /// EVPPI of each uncertain input, the largest first; never above the EVPI.
+    pub inputs: Vec<Evppi>,
+    /// Why `inputs` is empty, when it is (too few draws for the regression).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// EVPI and the EVPPI of every uncertain input for the decision to invest or not, from the
+/// draws of a run (the drawn inputs and the total NPV): [`crate::voi`].
+pub fn value_of_information(model: &Model, draws: &Draws) -> ValueOfInformation {
+    use rayon::prelude::*;
+    let npv = draws.total.npv.as_slice();
+    let evpi = crate::voi::evpi(&[npv]);
+    let need = crate::voi::draws_needed(1);
+    let (mut inputs, note) = if npv.len() < need {
+        (
+            Vec::new(),
+            Some(format!(
+                "EVPPI needs at least {need} draws for its regression; this run has {}",
+                npv.len()
+            )),
+        )
+    } else {
+        let v: Vec<Evppi> = draws
+            .inputs
+            .par_iter()
+            .filter_map(|(slot, x)| {
+                let e = crate::voi::evppi(&[x.as_slice()], &[npv]).ok()?;
+                Some(Evppi {
+                    input: model.params.get(*slot)?.name.clone(),
+                    value: e.value.min(evpi),
+                    se: e.se,
+                })
+            })
+            .collect();
+        (v, None)
+    };
+    inputs.sort_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then_with(|| a.input.cmp(&b.input))
+    });
+    ValueOfInformation {
+        decision: "invest (total NPV > 0) or not",
+        method: crate::voi::METHOD,
+        evpi,
+        inputs,
+        note,
+    }
 }
 
 /// Statistics per projection year of a `[draw × horizon]` table.
@@ -133,5 +205,6 @@ pub fn summarise(model: &Model, draws: &Draws, opts: &McOptions) -> Uncertainty 
         by_actor: draws.by_actor.iter().map(|g| group(g, opts)).collect(),
         by_department: draws.by_department.iter().map(|g| group(g, opts)).collect(),
         budget: None,
+        value_of_information: None,
     }
 }

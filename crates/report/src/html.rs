@@ -952,6 +952,71 @@ impl Report<'_> {
             }
             h.push_str("</tbody></table></div>\n");
         }
+        self.value_of_information(h);
+    }
+
+    /// EVPI and the inputs most worth knowing before deciding (EVPPI), from the draws.
+    fn value_of_information(&self, h: &mut String) {
+        let Some(v) = self
+            .run
+            .summary
+            .uncertainty
+            .as_ref()
+            .and_then(|u| u.value_of_information.as_ref())
+        else {
+            return;
+        };
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3>\n<p>{} <strong>{}</strong></p>\n<p>{}</p>",
+            self.t(
+                "What it is worth to know an input before deciding",
+                "Hvad det er værd at kende et input, før der besluttes"
+            ),
+            self.t(
+                "Expected value of perfect information (EVPI) for investing or not:",
+                "Forventet værdi af fuld information (EVPI) for at investere eller ej:"
+            ),
+            self.money(v.evpi),
+            self.t(
+                "Below, the expected value of partial perfect information (EVPPI) of each \
+                 input: what learning that input alone would be worth, estimated from the draws \
+                 by regression (Strong, Oakley & Brennan 2014), with its Monte Carlo standard \
+                 error.",
+                "Nedenfor den forventede værdi af delvis fuld information (EVPPI) for hvert \
+                 input: hvad det er værd at kende netop det input, estimeret fra trækkene ved \
+                 regression (Strong, Oakley & Brennan 2014), med sin Monte Carlo-standardfejl."
+            )
+        );
+        if let Some(note) = &v.note {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(note));
+        }
+        let shown: Vec<_> = v
+            .inputs
+            .iter()
+            .filter(|e| e.value >= 0.5)
+            .take(10)
+            .collect();
+        if shown.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            h,
+            "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th class=\"n\">EVPPI</th>\
+             <th class=\"n\">{}</th></tr></thead>\n<tbody>",
+            self.t("Input", "Input"),
+            self.t("Standard error", "Standardfejl"),
+        );
+        for e in shown {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&self.label(&e.input)),
+                self.num.int(e.value),
+                self.num.int(e.se)
+            );
+        }
+        h.push_str("</tbody></table></div>\n");
     }
 
     fn assumptions(&self, h: &mut String) {

@@ -326,6 +326,41 @@ pub fn render(run: &Run, lang: Lang) -> String {
         }
     }
 
+    // What knowing an input first is worth.
+    if let Some(v) = unc.and_then(|u| u.value_of_information.as_ref())
+        && (!v.inputs.is_empty() || v.note.is_some())
+    {
+        let _ = writeln!(
+            o,
+            "\n### {}\n",
+            t(
+                "What it is worth to know an input before deciding",
+                "Hvad det er værd at kende et input, før der besluttes"
+            )
+        );
+        let _ = writeln!(
+            o,
+            "{} {}\n",
+            t(
+                "Expected value of perfect information (EVPI) for investing or not:",
+                "Forventet værdi af fuld information (EVPI) for at investere eller ej:"
+            ),
+            money(v.evpi)
+        );
+        if let Some(note) = &v.note {
+            let _ = writeln!(o, "{}\n", md_cell(note));
+        }
+        for e in v.inputs.iter().filter(|e| e.value >= 0.5).take(5) {
+            let _ = writeln!(
+                o,
+                "- {}: EVPPI {} (± {})",
+                md_cell(&run.label(lang, &e.input)),
+                money(e.value),
+                num.int(e.se)
+            );
+        }
+    }
+
     o.push_str(&crate::markov::markdown(run, lang));
 
     let p = &s.provenance;
