@@ -120,6 +120,15 @@ fn value_of_information(
             worth.len() - EVPPI_SHOWN
         );
     }
+    for g in &v.groups {
+        let _ = writeln!(
+            out,
+            "  {:<44} {:>14} (± {})",
+            truncate(&format!("group {} ({} inputs)", g.name, g.inputs.len()), 44),
+            thousands(g.value),
+            thousands(g.se)
+        );
+    }
 }
 
 /// The readable summary of a run.

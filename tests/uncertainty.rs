@@ -712,3 +712,71 @@ fn value_of_information_names_the_inputs_worth_knowing_first() {
         "EVPPI needs at least 500 draws for its regression; this run has 300"
     );
 }
+
+/// A named group's joint EVPPI: reported with its inputs, never below a member's or above the
+/// EVPI; too few draws for its regression, or a fixed input in it, is an error naming the field.
+#[test]
+fn evppi_groups_are_checked_and_reported() {
+    let group = "\n[[sensitivity.group]]\nname = \"Effect and cost\"\n\
+                 inputs = [\"success.with\", \"intervention.cost[0].amount\"]\n";
+    let file = write("voi-group", &format!("{UNCERTAIN}{group}"));
+    let dir = scratch("mc-voi-group-out");
+    let o = run_mc(
+        &file,
+        &dir.join("a"),
+        &["--draws", "3000", "--no-charts", "--no-workbook"],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = read_json(&dir.join("a/summary.json"));
+    let v = &s["uncertainty"]["value_of_information"];
+    let g = &v["groups"][0];
+    assert_eq!(g["name"], "Effect and cost");
+    assert_eq!(
+        g["inputs"],
+        serde_json::json!(["success.with", "intervention.cost[0].amount"])
+    );
+    let value = g["value"].as_f64().unwrap();
+    let of = |name: &str| {
+        v["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["input"] == name)
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(value >= of("success.with") && value >= of("intervention.cost[0].amount"));
+    assert!(value <= v["evpi"].as_f64().unwrap());
+    assert!(
+        stdout(&o).contains("group Effect and cost (2 inputs)"),
+        "{}",
+        stdout(&o)
+    );
+    // Too few draws: an error at the group, with the draws needed.
+    let o = run_mc(
+        &file,
+        &dir.join("b"),
+        &["--draws", "200", "--no-charts"],
+        "2",
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("field `sensitivity.group[0]`")
+            && e.contains("needs at least 500 draws")
+            && e.contains("--draws 500"),
+        "{e}"
+    );
+    // A fixed input in a group.
+    let fixed = group.replace("intervention.cost[0].amount", "success.without");
+    let file = write("voi-group-fixed", &format!("{UNCERTAIN}{fixed}"));
+    let o = som(&["validate", file.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("field `sensitivity.group[0].inputs[1]`") && e.contains("is fixed"),
+        "{e}"
+    );
+}

@@ -60,6 +60,18 @@ impl<'s> From<&'s Consequence> for Line<'s> {
 /// Largest horizon a scenario may have (years).
 pub const MAX_HORIZON: u32 = 200;
 
+/// The checked `[sensitivity]` section: tornado ranges (θ slot, low, high), switching-value
+/// slots, and EVPPI groups (name, slots).
+type SensitivityParts = (
+    Vec<(usize, f64, f64)>,
+    Vec<usize>,
+    Vec<(String, Vec<usize>)>,
+);
+
+/// Most inputs in an EVPPI group (`[[sensitivity.group]]`): the regression's terms, and so the
+/// draws it needs, grow with the square of the group's size.
+pub const MAX_GROUP: usize = 5;
+
 struct Builder<'a> {
     src: &'a Source,
     cat: &'a Catalogues,
@@ -421,10 +433,11 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The `[sensitivity]` section: tornado ranges and switching-value inputs, checked.
-    fn sensitivity(&mut self) -> (Vec<(usize, f64, f64)>, Vec<usize>) {
+    /// The `[sensitivity]` section: tornado ranges, switching-value inputs and EVPPI groups,
+    /// checked.
+    fn sensitivity(&mut self) -> SensitivityParts {
         let Some(sens) = &self.sc.sensitivity else {
-            return (Vec::new(), Vec::new());
+            return (Vec::new(), Vec::new(), Vec::new());
         };
         let root = FieldPath::root().key("sensitivity");
         let mut ranges: Vec<(usize, f64, f64)> = Vec::new();
@@ -473,7 +486,47 @@ impl<'a> Builder<'a> {
                 switching.push(j);
             }
         }
-        (ranges, switching)
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, g) in sens.groups.iter().enumerate() {
+            let p = root.key("group").index(i);
+            if g.name.trim().is_empty() {
+                self.diag(&p.key("name"), "give the group a name");
+            } else if groups.iter().any(|(n, _)| *n == g.name) {
+                self.diag(&p.key("name"), format!("a second group named `{}`", g.name));
+            }
+            if !(2..=MAX_GROUP).contains(&g.inputs.len()) {
+                self.diag(
+                    &p.key("inputs"),
+                    format!(
+                        "a group has 2 to {MAX_GROUP} inputs, got {} (one input's EVPPI is                          reported anyway)",
+                        g.inputs.len()
+                    ),
+                );
+                continue;
+            }
+            let mut slots = Vec::new();
+            for (k, name) in g.inputs.iter().enumerate() {
+                let q = p.key("inputs").index(k);
+                let Some(j) = self.input(&q, name) else {
+                    continue;
+                };
+                if self.params[j].dist.is_none() {
+                    self.diag(
+                        &q,
+                        format!(
+                            "input `{name}` is fixed (it has no distribution): knowing it first \
+                             is worth nothing; give it a `dist` or leave it out of the group"
+                        ),
+                    );
+                } else if slots.contains(&j) {
+                    self.diag(&q, format!("input `{name}` is in the group twice"));
+                } else {
+                    slots.push(j);
+                }
+            }
+            groups.push((g.name.clone(), slots));
+        }
+        (ranges, switching, groups)
     }
 
     fn cell(&mut self, cell: Cell) -> usize {
@@ -1345,7 +1398,7 @@ impl<'a> Builder<'a> {
         let sc = self.sc;
         let h = disc.factors.len();
         let correlation = self.correlations();
-        let (ranges, switching) = self.sensitivity();
+        let (ranges, switching, evppi_groups) = self.sensitivity();
         let budget = sc.budget.as_ref().and_then(|sec| {
             let cx = budget::Context {
                 sc,
@@ -1403,6 +1456,7 @@ impl<'a> Builder<'a> {
             joint,
             ranges,
             switching,
+            evppi_groups,
             budget,
             markov,
             warnings: self.warnings,

@@ -208,6 +208,34 @@ pub fn run_full(loaded: &Loaded, mc: Option<&McOptions>, sens: &SensitivityOptio
         .map(|plan| crate::budget::compute(plan, &model, flows.view()));
     if let Some(o) = mc {
         crate::montecarlo::check_draws(&model, o.draws, &reducers(&model))?;
+        // A named EVPPI group asks for a regression that needs enough draws: say so up front.
+        if o.draws > 0 {
+            let short: Vec<_> = model
+                .evppi_groups
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, s))| o.draws < crate::voi::draws_needed(s.len()))
+                .map(|(i, (name, s))| {
+                    let need = crate::voi::draws_needed(s.len());
+                    loaded.source.diag(
+                        &crate::source::FieldPath::root()
+                            .key("sensitivity")
+                            .key("group")
+                            .index(i),
+                        format!(
+                            "the EVPPI of group `{name}` ({} inputs) needs at least {need} \
+                             draws for its regression; give --draws {need} or more (the run \
+                             asks for {})",
+                            s.len(),
+                            o.draws
+                        ),
+                    )
+                })
+                .collect();
+            if !short.is_empty() {
+                return Err(crate::Error::Invalid(short));
+            }
+        }
     }
     let draws = mc
         .filter(|o| o.draws > 0)

@@ -94,6 +94,16 @@ pub struct Evppi {
     pub se: f64,
 }
 
+/// The joint EVPPI of a named group of inputs.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupEvppi {
+    pub name: String,
+    /// Its inputs, by field path.
+    pub inputs: Vec<String>,
+    pub value: f64,
+    pub se: f64,
+}
+
 /// The value of information for the decision to invest (total NPV > 0) or not.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ValueOfInformation {
@@ -103,6 +113,10 @@ pub struct ValueOfInformation {
     pub evpi: f64,
     /// EVPPI of each uncertain input, the largest first; never above the EVPI.
     pub inputs: Vec<Evppi>,
+    /// EVPPI of the scenario's named groups (`[[sensitivity.group]]`), in their order; never
+    /// below a member's, never above the EVPI.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupEvppi>,
     /// Why `inputs` is empty, when it is (too few draws for the regression).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -143,11 +157,41 @@ pub fn value_of_information(model: &Model, draws: &Draws) -> ValueOfInformation 
             .total_cmp(&a.value)
             .then_with(|| a.input.cmp(&b.input))
     });
+    // Named groups: their regression, kept between the members' values and the EVPI (where the
+    // true values lie), so that noise does not rank a group below one of its members.
+    let of = |slot: usize| draws.inputs.iter().find(|(s, _)| *s == slot);
+    let groups = model
+        .evppi_groups
+        .par_iter()
+        .filter_map(|(name, slots)| {
+            let xs: Vec<&[f64]> = slots
+                .iter()
+                .map(|&s| of(s).map(|(_, x)| x.as_slice()))
+                .collect::<Option<_>>()?;
+            let e = crate::voi::evppi(&xs, &[npv]).ok()?;
+            let names: Vec<String> = slots
+                .iter()
+                .map(|&s| model.params[s].name.clone())
+                .collect();
+            let floor = inputs
+                .iter()
+                .filter(|i| names.contains(&i.input))
+                .map(|i| i.value)
+                .fold(0.0, f64::max);
+            Some(GroupEvppi {
+                name: name.clone(),
+                inputs: names,
+                value: e.value.max(floor).min(evpi),
+                se: e.se,
+            })
+        })
+        .collect();
     ValueOfInformation {
         decision: "invest (total NPV > 0) or not",
         method: crate::voi::METHOD,
         evpi,
         inputs,
+        groups,
         note,
     }
 }

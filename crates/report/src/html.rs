@@ -997,7 +997,7 @@ impl Report<'_> {
             .filter(|e| e.value >= 0.5)
             .take(10)
             .collect();
-        if shown.is_empty() {
+        if shown.is_empty() && v.groups.is_empty() {
             return;
         }
         let _ = writeln!(
@@ -1014,6 +1014,18 @@ impl Report<'_> {
                 esc(&self.label(&e.input)),
                 self.num.int(e.value),
                 self.num.int(e.se)
+            );
+        }
+        for g in &v.groups {
+            let names: Vec<String> = g.inputs.iter().map(|i| self.label(i)).collect();
+            let _ = writeln!(
+                h,
+                "<tr><td>{} <strong>{}</strong> ({})</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                self.t("Group", "Gruppe"),
+                esc(&g.name),
+                esc(&names.join("; ")),
+                self.num.int(g.value),
+                self.num.int(g.se)
             );
         }
         h.push_str("</tbody></table></div>\n");

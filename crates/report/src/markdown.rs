@@ -359,6 +359,18 @@ pub fn render(run: &Run, lang: Lang) -> String {
                 num.int(e.se)
             );
         }
+        for g in &v.groups {
+            let names: Vec<String> = g.inputs.iter().map(|i| run.label(lang, i)).collect();
+            let _ = writeln!(
+                o,
+                "- {} {} ({}): EVPPI {} (± {})",
+                t("Group", "Gruppe"),
+                md_cell(&g.name),
+                md_cell(&names.join("; ")),
+                money(g.value),
+                num.int(g.se)
+            );
+        }
     }
 
     o.push_str(&crate::markov::markdown(run, lang));

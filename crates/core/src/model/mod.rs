@@ -166,6 +166,8 @@ pub struct Model {
     pub ranges: Vec<(usize, f64, f64)>,
     /// θ slots whose switching value the scenario asks for, besides the success rate.
     pub switching: Vec<usize>,
+    /// Named groups of uncertain inputs (θ slots) whose joint EVPPI a run with draws reports.
+    pub evppi_groups: Vec<(String, Vec<usize>)>,
     /// The checked `[budget]` section, when the scenario has one.
     pub budget: Option<crate::budget::plan::Plan>,
     /// The state-transition (Markov) form, when the scenario gives `[states]`: its flows are

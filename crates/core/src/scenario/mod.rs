@@ -128,6 +128,20 @@ pub struct Sensitivity {
     /// besides the success rate's.
     #[serde(default)]
     pub switching: Vec<String>,
+    /// Groups of uncertain inputs whose joint EVPPI (what knowing them all before deciding is
+    /// worth) a run with draws reports besides each input's.
+    #[serde(default, rename = "group")]
+    pub groups: Vec<InputGroup>,
+}
+
+/// A named group of uncertain inputs, for their joint EVPPI.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputGroup {
+    /// The group's name, shown beside its EVPPI.
+    pub name: String,
+    /// Its inputs by field path (two to five, each with a distribution).
+    pub inputs: Vec<String>,
 }
 
 /// The low and high value of one input in the tornado.
