@@ -272,7 +272,7 @@ pub fn summary(run: &engine::Run) -> String {
         budget(&mut out, b, s.uncertainty.as_ref());
     }
     if let Some(m) = &s.markov {
-        markov(&mut out, m, &s.scenario.currency);
+        markov(&mut out, m, &s.scenario.currency, run);
     }
     out
 }
@@ -430,7 +430,12 @@ fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity, run: &eng
 }
 
 /// The state-transition section: per-arm costs and outcomes, and the comparison.
-fn markov(out: &mut String, m: &engine::markov::results::MarkovReport, currency: &str) {
+fn markov(
+    out: &mut String,
+    m: &engine::markov::results::MarkovReport,
+    currency: &str,
+    run: &engine::Run,
+) {
     let _ = writeln!(
         out,
         "\nState-transition cohorts ({} states, {} cycles of a {}; transitions at the {} of a \
@@ -469,6 +474,20 @@ fn markov(out: &mut String, m: &engine::markov::results::MarkovReport, currency:
                 100.0 * p.probability,
                 100.0 * u.p_dominates
             );
+            let worth: Vec<String> = u
+                .evppi
+                .iter()
+                .filter(|e| e.values.get(mid).is_some_and(|v| *v >= 0.5))
+                .take(3)
+                .map(|e| format!("{} {}", label(run, &e.input), thousands(e.values[mid])))
+                .collect();
+            if !worth.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    worth knowing first there (EVPPI): {}",
+                    worth.join("; ")
+                );
+            }
         }
     }
 }

@@ -1232,3 +1232,37 @@ fn each_form_shows_its_own_metrics() {
         }
     }
 }
+
+/// A [states] model with draws: the EVPPI of every uncertain input along the acceptability
+/// curve, never above the EVPI at the same value, the same whatever the thread count.
+#[test]
+fn evppi_along_the_acceptability_curve() {
+    let model = root().join("models/children-out-of-home-care.toml");
+    let a = run(&model, "evppi-a", &["--draws", "2000"]);
+    let u = &a["markov"]["uncertainty"][0];
+    let curve = u["acceptability"].as_array().unwrap();
+    let evppi = u["evppi"].as_array().unwrap();
+    assert_eq!(
+        evppi.len(),
+        a["uncertainty"]["uncertain_inputs"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
+    for e in evppi {
+        let values = e["values"].as_array().unwrap();
+        assert_eq!(values.len(), curve.len());
+        for (v, p) in values.iter().zip(curve) {
+            let (v, evpi) = (v.as_f64().unwrap(), p["evpi"].as_f64().unwrap());
+            assert!(
+                (0.0..=evpi).contains(&v),
+                "{}: {v} > EVPI {evpi}",
+                e["input"]
+            );
+        }
+    }
+    let mid = curve.len() / 2;
+    let first = evppi[0]["values"][mid].as_f64().unwrap();
+    assert!(first > 0.0, "the effect's relative risk is worth knowing");
+    assert_eq!(evppi[0]["input"], "states.effect[0].rr");
+}

@@ -85,6 +85,38 @@ pub fn evppi(xs: &[&[f64]], inb: &[&[f64]]) -> Result<Estimate, usize> {
     })
 }
 
+/// EVPPI of the inputs `xs` for investing or not at each value λ of `lambdas`, where the
+/// incremental net benefit is λ·ΔE − ΔC (`de`, `dc` per draw). The regression is linear in its
+/// response, so ΔE and ΔC are fitted once and their fits combined at each λ. `Err` with the
+/// draws needed, as [`evppi`].
+pub fn evppi_curve(
+    xs: &[&[f64]],
+    de: &[f64],
+    dc: &[f64],
+    lambdas: &[f64],
+) -> Result<Vec<Estimate>, usize> {
+    let n = de.len();
+    let need = draws_needed(xs.len());
+    if n < need || dc.len() != n {
+        return Err(need);
+    }
+    let basis = design(xs, n);
+    let (ge, gc) = (fit(&basis, de), fit(&basis, dc));
+    Ok(lambdas
+        .iter()
+        .map(|&l| {
+            let best: Vec<f64> = (0..n).map(|i| (l * ge[i] - gc[i]).max(0.0)).collect();
+            let mean = best.iter().sum::<f64>() / n as f64;
+            let var = best.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let nb = (0..n).map(|i| l * de[i] - dc[i]).sum::<f64>() / n as f64;
+            Estimate {
+                value: (mean - nb.max(0.0)).max(0.0),
+                se: (var / n as f64).sqrt(),
+            }
+        })
+        .collect())
+}
+
 /// The regression's columns, each centred and scaled to unit variance (constant columns are
 /// left out): per member z, z², z³ and (z − q)³₊ at its quartiles q (z the member standardised),
 /// then the products of the members' z two by two.
@@ -339,6 +371,29 @@ mod tests {
         let y: Vec<f64> = y.iter().map(|v| v.abs() + 1.0).collect();
         assert_eq!(evpi(&[&y]), 0.0);
         assert!(evppi(&[&xs[0]], &[&y]).unwrap().value < 1e-9);
+    }
+
+    #[test]
+    fn a_curve_over_values_is_the_evppi_at_each_value() {
+        // ΔE = X₁ + noise, ΔC = 100 + 50 X₂: at λ the INB is λ ΔE − ΔC.
+        let (xs, de) = linear(1.0, &[1.0, 0.0, 0.5], 5_000, 9);
+        let (_, noise) = linear(0.0, &[30.0], 5_000, 10);
+        let dc: Vec<f64> = xs[1]
+            .iter()
+            .zip(&noise)
+            .map(|(x, e)| 100.0 + 50.0 * x + e)
+            .collect();
+        let lambdas = [0.0, 50.0, 100.0, 200.0];
+        let curve = evppi_curve(&[&xs[0]], &de, &dc, &lambdas).unwrap();
+        for (l, c) in lambdas.iter().zip(&curve) {
+            let inb: Vec<f64> = de.iter().zip(&dc).map(|(e, c)| l * e - c).collect();
+            let one = evppi(&[&xs[0]], &[&inb]).unwrap();
+            assert!(
+                (c.value - one.value).abs() < 1e-6 * (1.0 + one.value),
+                "λ {l}"
+            );
+        }
+        assert!(evppi_curve(&[&xs[0]], &de[..100], &dc[..100], &lambdas).is_err());
     }
 
     #[test]

@@ -92,28 +92,57 @@ fn header(m: &MarkovReport, lang: Lang) -> Vec<String> {
     h
 }
 
-/// The acceptability at the cost per unit (the curve's middle point), where drawn.
-fn acceptability(m: &MarkovReport, lang: Lang, num: Num, cur: &str) -> Vec<String> {
+/// The acceptability at the cost per unit (the curve's middle point), where drawn, with the
+/// inputs most worth knowing first at that value (EVPPI).
+fn acceptability(run: &Run, m: &MarkovReport, lang: Lang, num: Num, cur: &str) -> Vec<String> {
     m.uncertainty
         .iter()
         .filter_map(|u| {
-            let p = u.acceptability.get(u.acceptability.len() / 2)?;
-            Some(format!(
-                "{} {} {} {}: {}; {}: {}.",
-                lang.t(
-                    "Probability that the intervention is worth it at",
-                    "Sandsynlighed for at indsatsen er pengene værd ved"
-                ),
-                num.money(p.value, cur),
-                lang.t("per unit of", "pr. enhed"),
-                u.outcome,
-                num.pct(p.probability),
-                lang.t(
-                    "probability that it dominates",
-                    "sandsynlighed for at den dominerer"
-                ),
-                num.pct(u.p_dominates),
-            ))
+            let mid = u.acceptability.len() / 2;
+            let p = u.acceptability.get(mid)?;
+            let worth: Vec<String> = u
+                .evppi
+                .iter()
+                .filter(|e| e.values.get(mid).is_some_and(|v| *v >= 0.5))
+                .take(3)
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        run.label(lang, &e.input),
+                        num.money(e.values[mid], cur)
+                    )
+                })
+                .collect();
+            let evppi = if worth.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {}: {}.",
+                    lang.t(
+                        "Most worth knowing first at that value (EVPPI)",
+                        "Mest værd at kende først ved den værdi (EVPPI)"
+                    ),
+                    worth.join("; ")
+                )
+            };
+            Some(
+                format!(
+                    "{} {} {} {}: {}; {}: {}.",
+                    lang.t(
+                        "Probability that the intervention is worth it at",
+                        "Sandsynlighed for at indsatsen er pengene værd ved"
+                    ),
+                    num.money(p.value, cur),
+                    lang.t("per unit of", "pr. enhed"),
+                    u.outcome,
+                    num.pct(p.probability),
+                    lang.t(
+                        "probability that it dominates",
+                        "sandsynlighed for at den dominerer"
+                    ),
+                    num.pct(u.p_dominates),
+                ) + &evppi,
+            )
         })
         .collect()
 }
@@ -152,7 +181,7 @@ pub fn markdown(run: &Run, lang: Lang) -> String {
     for c in &m.comparisons {
         let _ = writeln!(o, "- {}", md_cell(&sentence(lang, num, cur, c)));
     }
-    for line in acceptability(m, lang, num, cur) {
+    for line in acceptability(run, m, lang, num, cur) {
         let _ = writeln!(o, "- {}", md_cell(&line));
     }
     let _ = writeln!(o, "\n{}", conventions(m, lang));
@@ -224,7 +253,7 @@ pub fn html(run: &Run, lang: Lang, charts: &[(String, Vec<u8>)]) -> String {
     for c in &m.comparisons {
         let _ = writeln!(h, "<li>{}</li>", esc(&sentence(lang, num, cur, c)));
     }
-    for line in acceptability(m, lang, num, cur) {
+    for line in acceptability(run, m, lang, num, cur) {
         let _ = writeln!(h, "<li>{}</li>", esc(&line));
     }
     let _ = writeln!(h, "</ul>\n<p>{}</p>", esc(&conventions(m, lang)));

@@ -115,6 +115,18 @@ pub struct ComparisonUncertainty {
     /// Share of draws where the intervention is cheaper and better.
     pub p_dominates: f64,
     pub acceptability: Vec<AcceptabilityPoint>,
+    /// EVPPI of each uncertain input at every value of `acceptability` (investing or not at
+    /// λ·ΔE − ΔC > 0; [`crate::voi`]), the largest at the middle value first; empty when the
+    /// draws are too few for the regression.
+    pub evppi: Vec<EvppiCurve>,
+}
+
+/// One input's EVPPI along the values of an acceptability curve.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EvppiCurve {
+    pub input: String,
+    /// At each value of the curve, in its order.
+    pub values: Vec<f64>,
 }
 
 /// The state-transition part of a summary.
@@ -326,7 +338,7 @@ pub fn uncertainty(
                     (m.map_or(1_000_000.0, |v| 2.0 * v), 50)
                 }
             };
-            let acceptability = (0..=steps)
+            let acceptability: Vec<AcceptabilityPoint> = (0..=steps)
                 .map(|i| {
                     let value = max * i as f64 / steps as f64;
                     let mut pos = 0usize;
@@ -346,6 +358,29 @@ pub fn uncertainty(
                     }
                 })
                 .collect();
+            let lambdas: Vec<f64> = acceptability.iter().map(|p| p.value).collect();
+            let evpis: Vec<f64> = acceptability.iter().map(|p| p.evpi).collect();
+            let mut evppi: Vec<EvppiCurve> = {
+                use rayon::prelude::*;
+                draws
+                    .inputs
+                    .par_iter()
+                    .filter_map(|(slot, x)| {
+                        let c =
+                            crate::voi::evppi_curve(&[x.as_slice()], &de, &dc, &lambdas).ok()?;
+                        Some(EvppiCurve {
+                            input: model.params.get(*slot)?.name.clone(),
+                            values: c.iter().zip(&evpis).map(|(e, &m)| e.value.min(m)).collect(),
+                        })
+                    })
+                    .collect()
+            };
+            let mid = lambdas.len() / 2;
+            evppi.sort_by(|a, b| {
+                b.values[mid]
+                    .total_cmp(&a.values[mid])
+                    .then_with(|| a.input.cmp(&b.input))
+            });
             ComparisonUncertainty {
                 outcome: mk.outcomes[o].name.clone(),
                 incremental_cost: stat(&dc, interval),
@@ -353,6 +388,7 @@ pub fn uncertainty(
                 p_dominates: (0..n).filter(|&d| dc[d] <= 0.0 && de[d] > 0.0).count() as f64
                     / n as f64,
                 acceptability,
+                evppi,
             }
         })
         .collect()
