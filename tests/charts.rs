@@ -245,3 +245,27 @@ fn no_charts_writes_none() {
     assert!(!out.join("charts").exists());
     assert!(out.join("summary.json").is_file());
 }
+
+/// The value-of-information chart: drawn after draws where some input is worth knowing first,
+/// naming the input most worth it and the EVPI; left out where nothing is (EVPI 0).
+#[test]
+fn value_of_information_chart_names_what_is_worth_knowing() {
+    let out = run_charts(
+        "models/children-out-of-home-care.toml",
+        "charts-voi",
+        &["--draws", "2000"],
+    );
+    check_png(&out.join("charts/value_of_information.png"));
+    let texts = check_svg(&out.join("charts/value_of_information.svg"));
+    assert!(
+        texts.iter().any(|t| t.starts_with("Effect on home")),
+        "the relative risk, by its line's name: {texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.starts_with("EVPI ")), "{texts:?}");
+    let none = run_charts(
+        "models/examples/synthetic-estimated.toml",
+        "charts-voi-none",
+        &["--draws", "600"],
+    );
+    assert!(!none.join("charts/value_of_information.png").exists());
+}

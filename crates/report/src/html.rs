@@ -15,7 +15,7 @@ use som_core::uncertainty::GroupUncertainty;
 use std::fmt::Write;
 
 /// The charts a report shows, in order, with their captions.
-const CHARTS: [(&str, &str, &str); 5] = [
+const CHARTS: [(&str, &str, &str); 6] = [
     (
         "costs_and_gains_by_year",
         "Costs and gains by year and department (undiscounted).",
@@ -40,6 +40,11 @@ const CHARTS: [(&str, &str, &str); 5] = [
         "npv_distribution",
         "Distribution of the total NPV over the Monte Carlo draws.",
         "Fordelingen af den samlede nettonutidsværdi over Monte Carlo-trækkene.",
+    ),
+    (
+        "value_of_information",
+        "Which uncertainty is worth resolving first: the EVPPI of the inputs, with the EVPI.",
+        "Hvilken usikkerhed er mest værd at afklare: inputtenes EVPPI og EVPI.",
     ),
 ];
 

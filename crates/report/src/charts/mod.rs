@@ -15,12 +15,15 @@
 //! * `who_pays_who_gains`: the matrix of [`som_core::metrics::WhoPaysWhoGains`] as a heat map;
 //! * `tornado`: one-way sensitivity of the total NPV (when the run has a tornado);
 //! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws);
+//! * `value_of_information`: the EVPPI of the inputs (and named groups) most worth knowing
+//!   before deciding, with the EVPI (with draws, where any input is worth something);
 //! * `scenario_comparison` (`som compare`, [`render_comparison`]): several scenarios' NPV by
 //!   department, with the total and its interval.
 
 mod acceptability;
 mod compare;
 mod cumulative;
+mod evppi;
 mod flows;
 mod forest;
 mod matrix;
@@ -135,6 +138,10 @@ pub fn render(run: &Run, lang: style::Lang) -> Result<Vec<(String, Vec<u8>)>> {
     }
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
         both(&npv::Distribution { run, fmt }, &mut out)?;
+        let voi = evppi::Evppi { run, fmt };
+        if voi.any() {
+            both(&voi, &mut out)?;
+        }
     }
     if let Some(m) = &run.summary.markov {
         both(&trace::Trace { run, fmt }, &mut out)?;
