@@ -427,6 +427,38 @@ fn sensitivity(out: &mut String, s: &engine::sensitivity::Sensitivity, run: &eng
             let _ = writeln!(out, "  {:<38} {line}", truncate(&v.input, 38));
         }
     }
+    for t in &s.two_way {
+        two_way(out, t, run);
+    }
+}
+
+/// A two-way grid in a few lines: its span of NPV and, along the first input, the value of the
+/// second at which the total NPV is 0.
+fn two_way(out: &mut String, t: &engine::sensitivity::TwoWay, run: &engine::Run) {
+    let all = t.npv.iter().flatten();
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+        (l.min(v), h.max(v))
+    });
+    let _ = writeln!(
+        out,
+        "\nTwo-way sensitivity: {} × {} ({} × {} points), total NPV {} to {}",
+        label(run, &t.inputs[0]),
+        label(run, &t.inputs[1]),
+        t.x.len(),
+        t.y.len(),
+        thousands(lo),
+        thousands(hi)
+    );
+    let _ = writeln!(
+        out,
+        "  {:>14}  {} where the total NPV is 0",
+        t.inputs[0], t.inputs[1]
+    );
+    let step = (t.x.len() / 5).max(1);
+    for (i, x) in t.x.iter().enumerate().step_by(step) {
+        let at = t.threshold[i].map_or_else(|| "none in the range".to_string(), value);
+        let _ = writeln!(out, "  {:>14}  {at}", value(*x));
+    }
 }
 
 /// The state-transition section: per-arm costs and outcomes, and the comparison.

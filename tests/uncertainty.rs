@@ -780,3 +780,109 @@ fn evppi_groups_are_checked_and_reported() {
         "{e}"
     );
 }
+
+/// Two-way sensitivity: the grid's NPV is what a run with those two values gives, the threshold
+/// line meets the one-way switching value at the base value, and bad grids are errors at their
+/// field.
+#[test]
+fn two_way_grid_and_its_threshold_line() {
+    let base = "name = \"Two-way\"\nprice_year = 2025\nfirst_year = 2025\nhorizon = 10\n\n\
+                [[cohort]]\nstart = 2025\nparticipants = 40\n\n[intervention]\nduration = 2\n\
+                department = \"born_familie\"\n\n[[intervention.cost]]\nname = \"Coordinator\"\n\
+                amount = AMOUNT\n\n[success]\nnet = NET\n\n[[consequence]]\n\
+                name = \"Fewer placements\"\nitem = \"plejefamilie\"\nunits = -0.5\n";
+    let grid = "\n[[sensitivity.range]]\ninput = \"success.net\"\nlow = 0.02\nhigh = 0.2\n\n\
+                [[sensitivity.range]]\ninput = \"intervention.cost[0].amount\"\nlow = 30000\n\
+                high = 120000\n\n[[sensitivity.two_way]]\n\
+                inputs = [\"intervention.cost[0].amount\", \"success.net\"]\nsteps = 11\n";
+    let text = |amount: &str, net: &str, extra: &str| {
+        format!(
+            "{}{extra}",
+            base.replace("AMOUNT", amount).replace("NET", net)
+        )
+    };
+    let file = write("two-way", &text("60000", "0.10", grid));
+    let dir = scratch("mc-two-way-out");
+    let o = run_mc(
+        &file,
+        &dir.join("a"),
+        &["--no-charts", "--no-workbook"],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Two-way sensitivity: Coordinator: amount × "));
+    let s = read_json(&dir.join("a/summary.json"));
+    let t = &s["sensitivity"]["two_way"][0];
+    assert_eq!(
+        t["inputs"],
+        serde_json::json!(["intervention.cost[0].amount", "success.net"])
+    );
+    let x: Vec<f64> = t["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let y: Vec<f64> = t["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!((x.len(), y.len()), (11, 11));
+    assert_eq!((x[0], x[10], y[0], y[10]), (30000.0, 120000.0, 0.02, 0.2));
+    // A grid point is the run with those two values: x[3] = 57,000, y[7] = 0.146.
+    let point = write("two-way-point", &text("57000", "0.146", ""));
+    let o = run_mc(
+        &point,
+        &dir.join("p"),
+        &["--no-charts", "--no-workbook"],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let run_npv = read_json(&dir.join("p/summary.json"))["total"]["npv"]
+        .as_f64()
+        .unwrap();
+    let grid_npv = t["npv"][3][7].as_f64().unwrap();
+    assert!(
+        (grid_npv - run_npv).abs() <= 1e-6 * run_npv.abs(),
+        "{grid_npv} vs {run_npv}"
+    );
+    // NPV is linear in both inputs here: the threshold at x = 66,000 is the net success rate
+    // that the one-way switching value gives at 60,000, scaled by 66/60.
+    let switching = s["sensitivity"]["switching_values"][0]["value"]
+        .as_f64()
+        .unwrap();
+    let at = t["threshold"][4].as_f64().unwrap();
+    assert!(
+        (at - switching * 66.0 / 60.0).abs() < 1e-9,
+        "{at} vs {switching}"
+    );
+    // Bad grids.
+    for (bad, field, words) in [
+        (
+            grid.replace("steps = 11", "steps = 2"),
+            "sensitivity.two_way[0].steps",
+            "3 to 101",
+        ),
+        (
+            grid.replace(", \"success.net\"]", "]"),
+            "sensitivity.two_way[0].inputs",
+            "two inputs, got 1",
+        ),
+        (
+            grid.replace("\"success.net\"]", "\"consequence[0].units\"]"),
+            "sensitivity.two_way[0].inputs[1]",
+            "no range to vary it over",
+        ),
+    ] {
+        let f = write("two-way-bad", &text("60000", "0.10", &bad));
+        let o = som(&["validate", f.to_str().unwrap()]);
+        assert!(!o.status.success());
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("field `{field}`")) && e.contains(words),
+            "{e}"
+        );
+    }
+}

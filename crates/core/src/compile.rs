@@ -66,6 +66,7 @@ type SensitivityParts = (
     Vec<(usize, f64, f64)>,
     Vec<usize>,
     Vec<(String, Vec<usize>)>,
+    Vec<(usize, usize, usize)>,
 );
 
 /// Most inputs in an EVPPI group (`[[sensitivity.group]]`): the regression's terms, and so the
@@ -437,7 +438,7 @@ impl<'a> Builder<'a> {
     /// checked.
     fn sensitivity(&mut self) -> SensitivityParts {
         let Some(sens) = &self.sc.sensitivity else {
-            return (Vec::new(), Vec::new(), Vec::new());
+            return (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         };
         let root = FieldPath::root().key("sensitivity");
         let mut ranges: Vec<(usize, f64, f64)> = Vec::new();
@@ -526,7 +527,50 @@ impl<'a> Builder<'a> {
             }
             groups.push((g.name.clone(), slots));
         }
-        (ranges, switching, groups)
+        let mut two_way = Vec::new();
+        for (i, t) in sens.two_way.iter().enumerate() {
+            let p = root.key("two_way").index(i);
+            let steps = t.steps.unwrap_or(21);
+            if !(3..=101).contains(&steps) {
+                self.diag(
+                    &p.key("steps"),
+                    format!("grid points per input: 3 to 101, got {steps}"),
+                );
+            }
+            let [a, b] = t.inputs.as_slice() else {
+                self.diag(
+                    &p.key("inputs"),
+                    format!("a two-way grid has two inputs, got {}", t.inputs.len()),
+                );
+                continue;
+            };
+            if a == b {
+                self.diag(&p.key("inputs").index(1), format!("input `{b}` twice"));
+                continue;
+            }
+            let mut slots = Vec::new();
+            for (k, name) in [a, b].into_iter().enumerate() {
+                let q = p.key("inputs").index(k);
+                let Some(j) = self.input(&q, name) else {
+                    continue;
+                };
+                if self.params[j].dist.is_none() && !ranges.iter().any(|r| r.0 == j) {
+                    self.diag(
+                        &q,
+                        format!(
+                            "input `{name}` has no range to vary it over: give it a `dist`, or \
+                             a [[sensitivity.range]] with `low` and `high`"
+                        ),
+                    );
+                    continue;
+                }
+                slots.push(j);
+            }
+            if let [x, y] = slots[..] {
+                two_way.push((x, y, steps.clamp(3, 101) as usize));
+            }
+        }
+        (ranges, switching, groups, two_way)
     }
 
     fn cell(&mut self, cell: Cell) -> usize {
@@ -1398,7 +1442,7 @@ impl<'a> Builder<'a> {
         let sc = self.sc;
         let h = disc.factors.len();
         let correlation = self.correlations();
-        let (ranges, switching, evppi_groups) = self.sensitivity();
+        let (ranges, switching, evppi_groups, two_way) = self.sensitivity();
         let budget = sc.budget.as_ref().and_then(|sec| {
             let cx = budget::Context {
                 sc,
@@ -1457,6 +1501,7 @@ impl<'a> Builder<'a> {
             ranges,
             switching,
             evppi_groups,
+            two_way,
             budget,
             markov,
             warnings: self.warnings,

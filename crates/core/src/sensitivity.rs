@@ -91,6 +91,27 @@ pub struct Sensitivity {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tornado: Vec<Bar>,
     pub switching_values: Vec<SwitchingValue>,
+    /// Two-way grids the scenario asks for (`[[sensitivity.two_way]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub two_way: Vec<TwoWay>,
+}
+
+/// The total NPV over a grid of two inputs, everything else at base values.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TwoWay {
+    /// The inputs along `x` and `y`, by field path.
+    pub inputs: [String; 2],
+    pub base: [f64; 2],
+    /// Grid values of the first input, evenly spaced over its tornado range.
+    pub x: Vec<f64>,
+    /// Grid values of the second input.
+    pub y: Vec<f64>,
+    /// Total NPV at (x[i], y[k]): `npv[i][k]`.
+    pub npv: Vec<Vec<f64>>,
+    /// The threshold line: for each x[i], the value of the second input at which the total NPV
+    /// is 0 (linear between the grid points around the first sign change along `y`), null where
+    /// the NPV keeps one sign over the grid.
+    pub threshold: Vec<Option<f64>>,
 }
 
 /// Metrics of θ rows that are the base values with one slot changed per row.
@@ -103,6 +124,76 @@ fn variants(model: &Model, rows: &[(usize, f64)]) -> Draws {
     }
     let flows = model.evaluate(theta.view());
     batch(model, &flows, theta.view())
+}
+
+/// The low and high value of slot `j` in the tornado: its `[[sensitivity.range]]`, else its
+/// distribution's quantiles at `interval`.
+fn range_of(model: &Model, j: usize, interval: (f64, f64)) -> Option<(f64, f64, RangeFrom)> {
+    if let Some(&(_, low, high)) = model.ranges.iter().find(|r| r.0 == j) {
+        return Some((low, high, RangeFrom::Given));
+    }
+    let d = model.params[j].dist.as_ref()?;
+    Some((
+        d.quantile(interval.0)?,
+        d.quantile(interval.1)?,
+        RangeFrom::Quantiles,
+    ))
+}
+
+/// The two-way grid of slots `a` and `b` with `steps` points each, over their tornado ranges.
+pub fn two_way(
+    model: &Model,
+    a: usize,
+    b: usize,
+    steps: usize,
+    interval: (f64, f64),
+) -> Option<TwoWay> {
+    let (xl, xh, _) = range_of(model, a, interval)?;
+    let (yl, yh, _) = range_of(model, b, interval)?;
+    let grid = |lo: f64, hi: f64| -> Vec<f64> {
+        (0..steps)
+            .map(|i| lo + (hi - lo) * i as f64 / (steps - 1) as f64)
+            .collect()
+    };
+    let (x, y) = (grid(xl, xh), grid(yl, yh));
+    let mut theta = Array2::from_shape_fn((steps * steps, model.params.len()), |(_, j)| {
+        model.params[j].value
+    });
+    for (i, &xv) in x.iter().enumerate() {
+        for (k, &yv) in y.iter().enumerate() {
+            theta[[i * steps + k, a]] = xv;
+            theta[[i * steps + k, b]] = yv;
+        }
+    }
+    let flows = model.evaluate(theta.view());
+    let m = batch(model, &flows, theta.view());
+    let npv: Vec<Vec<f64>> = (0..steps)
+        .map(|i| m.total.npv[i * steps..][..steps].to_vec())
+        .collect();
+    let threshold = npv
+        .iter()
+        .map(|row| {
+            row.windows(2).zip(y.windows(2)).find_map(|(v, yy)| {
+                if v[0] == 0.0 {
+                    Some(yy[0])
+                } else if v[1] == 0.0 {
+                    Some(yy[1])
+                } else if v[0] * v[1] < 0.0 {
+                    Some(yy[0] + (yy[1] - yy[0]) * v[0] / (v[0] - v[1]))
+                } else {
+                    None
+                }
+            })
+        })
+        .collect();
+    Some(TwoWay {
+        inputs: [model.params[a].name.clone(), model.params[b].name.clone()],
+        base: [model.params[a].value, model.params[b].value],
+        x,
+        y,
+        npv,
+        threshold,
+    })
 }
 
 /// The tornado: every uncertain input at its distribution's quantiles `interval`, and every
@@ -334,6 +425,11 @@ pub fn analyse(model: &Model, interval: (f64, f64), extra: &[usize]) -> Sensitiv
         base_npv,
         tornado: tornado(model, interval),
         switching_values: slots.iter().map(|&j| switching_value(model, j)).collect(),
+        two_way: model
+            .two_way
+            .iter()
+            .filter_map(|&(a, b, steps)| two_way(model, a, b, steps, interval))
+            .collect(),
     }
 }
 

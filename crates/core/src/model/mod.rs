@@ -168,6 +168,8 @@ pub struct Model {
     pub switching: Vec<usize>,
     /// Named groups of uncertain inputs (θ slots) whose joint EVPPI a run with draws reports.
     pub evppi_groups: Vec<(String, Vec<usize>)>,
+    /// Two-way sensitivity grids: the two θ slots and the grid points per input.
+    pub two_way: Vec<(usize, usize, usize)>,
     /// The checked `[budget]` section, when the scenario has one.
     pub budget: Option<crate::budget::plan::Plan>,
     /// The state-transition (Markov) form, when the scenario gives `[states]`: its flows are

@@ -132,6 +132,21 @@ pub struct Sensitivity {
     /// worth) a run with draws reports besides each input's.
     #[serde(default, rename = "group")]
     pub groups: Vec<InputGroup>,
+    /// Two-way sensitivity: the total NPV over a grid of two inputs, everything else at base.
+    #[serde(default)]
+    pub two_way: Vec<TwoWaySpec>,
+}
+
+/// A two-way sensitivity grid: two inputs, each over its tornado range (the quantiles of its
+/// distribution at the run's interval, or its `[[sensitivity.range]]`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TwoWaySpec {
+    /// The two inputs, by field path.
+    pub inputs: Vec<String>,
+    /// Grid points per input, 3 to 101 (default 21).
+    #[serde(default)]
+    pub steps: Option<u32>,
 }
 
 /// A named group of uncertain inputs, for their joint EVPPI.
