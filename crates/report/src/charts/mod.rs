@@ -14,6 +14,8 @@
 //!   point, and with draws the 5–95 % band of the total;
 //! * `who_pays_who_gains`: the matrix of [`som_core::metrics::WhoPaysWhoGains`] as a heat map;
 //! * `tornado`: one-way sensitivity of the total NPV (when the run has a tornado);
+//! * `two_way_1` … `two_way_8`: the scenario's two-way grids as heat maps, with the threshold
+//!   line where the NPV is 0;
 //! * `npv_distribution`: histogram of the total NPV over the draws, with P(NPV > 0) (with draws);
 //! * `value_of_information`: the EVPPI of the inputs (and named groups) most worth knowing
 //!   before deciding, with the EVPI (with draws, where any input is worth something);
@@ -32,6 +34,7 @@ mod raster;
 pub mod style;
 mod tornado;
 mod trace;
+mod two_way;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -135,6 +138,19 @@ pub fn render(run: &Run, lang: style::Lang) -> Result<Vec<(String, Vec<u8>)>> {
         .is_some_and(|s| !s.tornado.is_empty())
     {
         both(&tornado::Tornado { run, fmt }, &mut out)?;
+    }
+    if let Some(sens) = &run.summary.sensitivity {
+        for (index, grid) in sens.two_way.iter().take(two_way::NAMES.len()).enumerate() {
+            both(
+                &two_way::TwoWayChart {
+                    run,
+                    grid,
+                    index,
+                    fmt,
+                },
+                &mut out,
+            )?;
+        }
     }
     if run.draws.as_ref().is_some_and(|d| !d.is_empty()) {
         both(&npv::Distribution { run, fmt }, &mut out)?;
