@@ -120,6 +120,27 @@ fn value_of_information(
             worth.len() - EVPPI_SHOWN
         );
     }
+    if let Some(p) = &v.population {
+        let top = p
+            .inputs
+            .iter()
+            .find(|e| e.value >= 0.5)
+            .map(|e| {
+                format!(
+                    "; most of all {} {}",
+                    label(run, &e.input),
+                    thousands(e.value)
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  over the population the decision covers ({} a year for {} years): EVPI {}{top}",
+            value(p.per_year),
+            p.years,
+            thousands(p.evpi)
+        );
+    }
     for g in &v.groups {
         let _ = writeln!(
             out,

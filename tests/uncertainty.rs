@@ -886,3 +886,57 @@ fn two_way_grid_and_its_threshold_line() {
         );
     }
 }
+
+/// The value of information over the population a decision covers: the run's per participant,
+/// times the participants a year, summed over the discounted years the decision holds.
+#[test]
+fn value_of_information_over_the_decision_population() {
+    let pop = "\n[sensitivity.population]\nper_year = 40\nyears = 3\nsource = \"our forecast\"\n";
+    let file = write("voi-pop", &format!("{UNCERTAIN}{pop}"));
+    let dir = scratch("mc-voi-pop-out");
+    let o = run_mc(
+        &file,
+        &dir.join("a"),
+        &["--draws", "2000", "--no-charts", "--no-workbook"],
+        "2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = read_json(&dir.join("a/summary.json"));
+    let v = &s["uncertainty"]["value_of_information"];
+    let p = &v["population"];
+    let scale = p["scale"].as_f64().unwrap();
+    // 40 a year over about 80 participants in the run (a gamma cohort of mean 40 and 40 more),
+    // for three years discounted at 3.5 % from year 0 (dk-fm-2021, year 0 undiscounted).
+    let annuity = 1.0 + 1.0 / 1.035 + 1.0 / 1.035f64.powi(2);
+    assert!(
+        (scale / (0.5 * annuity) - 1.0).abs() < 0.05,
+        "scale {scale}"
+    );
+    let evpi = v["evpi"].as_f64().unwrap();
+    assert!((p["evpi"].as_f64().unwrap() - evpi * scale).abs() <= 1e-9 * evpi.abs().max(1.0));
+    assert_eq!(
+        p["inputs"].as_array().unwrap().len(),
+        v["inputs"].as_array().unwrap().len()
+    );
+    assert!(stdout(&o).contains("over the population the decision covers (40 a year for 3 years)"));
+    // Years beyond the horizon, or no participants a year, are errors at the field.
+    for (bad, field) in [
+        (
+            pop.replace("years = 3", "years = 9"),
+            "sensitivity.population.years",
+        ),
+        (
+            pop.replace("per_year = 40", "per_year = 0"),
+            "sensitivity.population.per_year",
+        ),
+    ] {
+        let f = write("voi-pop-bad", &format!("{UNCERTAIN}{bad}"));
+        let o = som(&["validate", f.to_str().unwrap()]);
+        assert!(!o.status.success());
+        assert!(
+            stderr(&o).contains(&format!("field `{field}`")),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

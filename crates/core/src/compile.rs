@@ -570,6 +570,27 @@ impl<'a> Builder<'a> {
                 two_way.push((x, y, steps.clamp(3, 101) as usize));
             }
         }
+        if let Some(pop) = &sens.population {
+            let p = root.key("population");
+            if !(pop.per_year.is_finite() && pop.per_year > 0.0 && pop.per_year <= 1e9) {
+                self.diag(
+                    &p.key("per_year"),
+                    format!(
+                        "participants a year: above 0 and at most 1,000,000,000, got {}",
+                        pop.per_year
+                    ),
+                );
+            }
+            if pop.years == 0 || pop.years > self.sc.horizon {
+                self.diag(
+                    &p.key("years"),
+                    format!(
+                        "years the decision holds: 1 to the horizon ({}), got {}",
+                        self.sc.horizon, pop.years
+                    ),
+                );
+            }
+        }
         (ranges, switching, groups, two_way)
     }
 
@@ -1502,6 +1523,11 @@ impl<'a> Builder<'a> {
             switching,
             evppi_groups,
             two_way,
+            decision_population: sc
+                .sensitivity
+                .as_ref()
+                .and_then(|s| s.population.as_ref())
+                .map(|p| (p.per_year, p.years)),
             budget,
             markov,
             warnings: self.warnings,

@@ -120,6 +120,23 @@ pub struct ValueOfInformation {
     /// Why `inputs` is empty, when it is (too few draws for the regression).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The same over the population the decision covers (`[sensitivity.population]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationValue>,
+}
+
+/// The value of information over the population a decision covers: per participant (the
+/// run's value ÷ its participants) × `per_year` × Σ of the discount factors of the first `years`
+/// projection years.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PopulationValue {
+    pub per_year: f64,
+    pub years: u32,
+    /// The factor the run's values are multiplied by.
+    pub scale: f64,
+    pub evpi: f64,
+    /// Each input's EVPPI over the population, in the order of `inputs` above.
+    pub inputs: Vec<Evppi>,
 }
 
 /// EVPI and the EVPPI of every uncertain input for the decision to invest or not, from the
@@ -186,6 +203,29 @@ pub fn value_of_information(model: &Model, draws: &Draws) -> ValueOfInformation 
             })
         })
         .collect();
+    let participants =
+        draws.participants.iter().sum::<f64>() / draws.participants.len().max(1) as f64;
+    let population = model
+        .decision_population
+        .filter(|_| participants > 0.0)
+        .map(|(per_year, years)| {
+            let annuity: f64 = model.discount.iter().take(years as usize).sum();
+            let scale = per_year / participants * annuity;
+            PopulationValue {
+                per_year,
+                years,
+                scale,
+                evpi: evpi * scale,
+                inputs: inputs
+                    .iter()
+                    .map(|e| Evppi {
+                        input: e.input.clone(),
+                        value: e.value * scale,
+                        se: e.se * scale,
+                    })
+                    .collect(),
+            }
+        });
     ValueOfInformation {
         decision: "invest (total NPV > 0) or not",
         method: crate::voi::METHOD,
@@ -193,6 +233,7 @@ pub fn value_of_information(model: &Model, draws: &Draws) -> ValueOfInformation 
         inputs,
         groups,
         note,
+        population,
     }
 }
 

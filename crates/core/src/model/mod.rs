@@ -170,6 +170,9 @@ pub struct Model {
     pub evppi_groups: Vec<(String, Vec<usize>)>,
     /// Two-way sensitivity grids: the two θ slots and the grid points per input.
     pub two_way: Vec<(usize, usize, usize)>,
+    /// The population a decision covers (`[sensitivity.population]`): participants a year and
+    /// years, for the value of information over it.
+    pub decision_population: Option<(f64, u32)>,
     /// The checked `[budget]` section, when the scenario has one.
     pub budget: Option<crate::budget::plan::Plan>,
     /// The state-transition (Markov) form, when the scenario gives `[states]`: its flows are

@@ -135,6 +135,23 @@ pub struct Sensitivity {
     /// Two-way sensitivity: the total NPV over a grid of two inputs, everything else at base.
     #[serde(default)]
     pub two_way: Vec<TwoWaySpec>,
+    /// The population a decision covers, for the value of information over it.
+    #[serde(default)]
+    pub population: Option<DecisionPopulation>,
+}
+
+/// Who a decision covers: `per_year` participants a year like the scenario's, for `years`
+/// years. The value of information per participant is scaled to it, discounted as the scenario
+/// discounts its projection years.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionPopulation {
+    /// Participants a year whom the decision covers.
+    pub per_year: f64,
+    /// Years the decision holds, 1 to the horizon.
+    pub years: u32,
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// A two-way sensitivity grid: two inputs, each over its tornado range (the quantiles of its
