@@ -163,6 +163,11 @@ fn the_workbook_prints_on_few_pages_with_the_overview_on_one() {
             "the overview lacks {want:?}:\n{overview}"
         );
     }
+    // The value of information closes the Summary sheet.
+    assert!(
+        p.iter().any(|page| page.contains("EVPI: every input")),
+        "no value of information printed"
+    );
 }
 
 #[test]

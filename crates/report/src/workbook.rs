@@ -829,7 +829,68 @@ fn summary_sheet(mut s: Sheet<'_>, run: &Run, st: &Styles) -> Result<()> {
         .collect();
     let heads = [st.t("Actor", "Aktør"), ""];
     group_table(&mut s, st, st.t("By actor", "Pr. aktør"), heads, &actors)?;
+    if let Some(v) = unc.and_then(|u| u.value_of_information.as_ref()) {
+        value_of_information(&mut s, run, v, st)?;
+    }
     s.print(&run.summary.scenario.name, Page::Landscape, st)
+}
+
+/// What knowing each input before deciding to invest is worth (EVPPI), with the EVPI: the
+/// inputs worth at least 1 kr., the named groups, and over the decision's population.
+fn value_of_information(
+    s: &mut Sheet<'_>,
+    run: &Run,
+    v: &som_core::uncertainty::ValueOfInformation,
+    st: &Styles,
+) -> Result<()> {
+    s.skip();
+    s.text(
+        st.t(
+            "Value of information: what knowing an input before deciding to invest is worth (kr.)",
+            "Værdi af information: hvad det er værd at kende et input, før der besluttes (kr.)",
+        ),
+        &st.section,
+    )?;
+    let pop = v.population.as_ref();
+    let mut head = vec![
+        st.t("Input", "Input"),
+        "EVPPI (kr.)",
+        st.t("Standard error (kr.)", "Standardfejl (kr.)"),
+    ];
+    if pop.is_some() {
+        head.push(st.t("Over the population (kr.)", "Over populationen (kr.)"));
+    }
+    s.header(&head, st)?;
+    let mut evpi = vec![
+        V::S(st.t("EVPI: every input", "EVPI: alle input")),
+        V::KrBold(v.evpi),
+        V::S(""),
+    ];
+    if let Some(p) = pop {
+        evpi.push(V::KrBold(p.evpi));
+    }
+    s.values(&evpi, st)?;
+    for (i, e) in v.inputs.iter().enumerate().filter(|(_, e)| e.value >= 0.5) {
+        let label = run.label(st.lang, &e.input);
+        let mut row = vec![V::Wrap(&label), V::Kr(e.value), V::Kr(e.se)];
+        if let Some(p) = pop {
+            row.push(V::Opt(p.inputs.get(i).map(|x| x.value), Kind::Kr));
+        }
+        s.values(&row, st)?;
+    }
+    for g in &v.groups {
+        let label = format!(
+            "{} {} ({})",
+            st.t("Group", "Gruppe"),
+            g.name,
+            g.inputs.join(", ")
+        );
+        s.values(&[V::Wrap(&label), V::Kr(g.value), V::Kr(g.se)], st)?;
+    }
+    if let Some(note) = &v.note {
+        s.text(note, &st.note)?;
+    }
+    Ok(())
 }
 
 /// A section of groups (departments or actors) under `title`: the two name columns headed
