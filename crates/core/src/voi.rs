@@ -77,12 +77,19 @@ pub fn evppi(xs: &[&[f64]], inb: &[&[f64]]) -> Result<Estimate, usize> {
     let best: Vec<f64> = (0..n)
         .map(|i| fitted.iter().map(|g| g[i]).fold(0.0, f64::max))
         .collect();
+    Ok(outer(&best, best_of_means(inb)))
+}
+
+/// The estimate from `best`, max(0, max_d g_d) per draw, and `now`, the value of deciding on
+/// the means: mean(best) − now, with the Monte Carlo standard error of the mean.
+fn outer(best: &[f64], now: f64) -> Estimate {
+    let n = best.len();
     let mean = best.iter().sum::<f64>() / n as f64;
     let var = best.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    Ok(Estimate {
-        value: (mean - best_of_means(inb)).max(0.0),
+    Estimate {
+        value: (mean - now).max(0.0),
         se: (var / n as f64).sqrt(),
-    })
+    }
 }
 
 /// EVPPI of the inputs `xs` for investing or not at each value λ of `lambdas`, where the
@@ -106,13 +113,8 @@ pub fn evppi_curve(
         .iter()
         .map(|&l| {
             let best: Vec<f64> = (0..n).map(|i| (l * ge[i] - gc[i]).max(0.0)).collect();
-            let mean = best.iter().sum::<f64>() / n as f64;
-            let var = best.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
             let nb = (0..n).map(|i| l * de[i] - dc[i]).sum::<f64>() / n as f64;
-            Estimate {
-                value: (mean - nb.max(0.0)).max(0.0),
-                se: (var / n as f64).sqrt(),
-            }
+            outer(&best, nb.max(0.0))
         })
         .collect())
 }

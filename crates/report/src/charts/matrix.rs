@@ -16,11 +16,6 @@ pub struct Matrix<'a> {
 const LOSS: RGBColor = COST;
 const TOTAL_FILL: RGBColor = RGBColor(0xf2, 0xf2, 0xf2);
 
-fn blend(c: RGBColor, t: f64) -> RGBColor {
-    let f = |a: u8| (255.0 + (a as f64 - 255.0) * t).round() as u8;
-    RGBColor(f(c.0), f(c.1), f(c.2))
-}
-
 /// Fill and text colour of a cell holding `v`, where `max` is the largest magnitude.
 fn cell_colours(v: f64, max: f64) -> (RGBColor, RGBColor) {
     let t = if max > 0.0 {

@@ -66,6 +66,12 @@ pub const COST: RGBColor = RGBColor(
 pub const LOW: RGBColor = RGBColor(0xe6, 0x9f, 0x00);
 pub const HIGH: RGBColor = RGBColor(0x56, 0xb4, 0xe9);
 
+/// `c` faded towards white: `t` = 0 white, 1 the colour itself (the heat maps' cells).
+pub fn blend(c: RGBColor, t: f64) -> RGBColor {
+    let f = |a: u8| (255.0 + (a as f64 - 255.0) * t).round() as u8;
+    RGBColor(f(c.0), f(c.1), f(c.2))
+}
+
 /// Text of `size` pixels in `colour`, anchored at `anchor`.
 pub fn text(size: f64, colour: &RGBColor, anchor: (HPos, VPos)) -> TextStyle<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), size, FontStyle::Normal)

@@ -28,12 +28,6 @@ pub struct TwoWayChart<'a> {
     pub fmt: Fmt,
 }
 
-/// `c` faded towards white: `t` = 0 white, 1 the colour itself.
-fn blend(c: RGBColor, t: f64) -> RGBColor {
-    let f = |a: u8| (255.0 + (a as f64 - 255.0) * t).round() as u8;
-    RGBColor(f(c.0), f(c.1), f(c.2))
-}
-
 impl Chart for TwoWayChart<'_> {
     fn name(&self) -> &'static str {
         NAMES[self.index.min(NAMES.len() - 1)]
